@@ -1,0 +1,10 @@
+export { Wso2IsStrategy, Wso2IsStrategy as Strategy } from './strategy.js';
+export type { VerifyCallback, VerifyFunction, VerifyFunctionWithRequest, Wso2IsAuthenticateOptions } from './strategy.js';
+export type { Wso2IsOptions, Wso2IsAuthorizationOptions, Wso2IsEndpointOverrides } from './config.js';
+export type { Wso2IsEndpoints } from './endpoints.js';
+export { wso2Endpoints } from './endpoints.js';
+export { Wso2IsError } from './errors.js';
+export type { Wso2IsErrorCode, Wso2IsFailure, Wso2IsFailureCode } from './errors.js';
+export type { Wso2IsProfile } from './profile.js';
+export type { Wso2IsTokens, StoredTokens } from './tokens.js';
+export { isSafeReturnTo } from './return-to.js';

@@ -1,0 +1,58 @@
+import type { Request } from 'express';
+import { Wso2IsError } from './errors.js';
+import type { PendingLogin } from './pending-logins.js';
+import type { StoredTokens } from './tokens.js';
+
+/** What one strategy keeps in `req.session[sessionKey]`. */
+export interface StrategySessionState {
+  /** Logins started and not yet returned, keyed by their `state`. */
+  pending?: Record<string, PendingLogin>;
+  /** Tokens of the current login (set after a successful callback). */
+  tokens?: StoredTokens;
+}
+
+type SessionLike = Record<string, unknown> & { regenerate?: (cb: (err?: unknown) => void) => unknown };
+
+/** The session, or a clear error when no session middleware runs before passport. */
+export function requireSession(req: Request): SessionLike {
+  const session = (req as Request & { session?: SessionLike }).session;
+  if (!session || typeof session !== 'object') {
+    throw new Wso2IsError('SESSION_REQUIRED', 'passport-wso2is needs a session to keep the login between the redirect to IS and the callback: mount express-session (or another session middleware) before passport', { status: 500 });
+  }
+  return session;
+}
+
+/** This strategy's namespace in the session, created on first use. */
+export function stateOf(session: SessionLike, key: string): StrategySessionState {
+  let state = session[key] as StrategySessionState | undefined;
+  if (!state || typeof state !== 'object') {
+    state = {};
+    session[key] = state;
+  }
+  return state;
+}
+
+/**
+ * Makes the strategy's namespace (pending logins of other tabs, the new tokens) and the `returnTo` survive the
+ * session regeneration that passport 0.6+ performs in `req.login()` against session fixation. Without it, a
+ * second tab's login and the tokens would be lost the moment the first login succeeds. The new session still
+ * gets a new id; only these values are copied.
+ */
+export function carryAcrossRegeneration(req: Request, key: string, state: StrategySessionState, returnTo: string | undefined): void {
+  const session = requireSession(req);
+  session[key] = state;
+  if (returnTo !== undefined) session['returnTo'] = returnTo;
+  const regenerate = session.regenerate;
+  if (typeof regenerate !== 'function') return;
+  session.regenerate = function (this: SessionLike, cb: (err?: unknown) => void) {
+    delete session.regenerate;
+    return regenerate.call(this, (err?: unknown) => {
+      const fresh = (req as Request & { session?: SessionLike }).session;
+      if (!err && fresh && fresh !== session) {
+        fresh[key] = state;
+        if (returnTo !== undefined) fresh['returnTo'] = returnTo;
+      }
+      cb(err);
+    });
+  };
+}

@@ -1,0 +1,297 @@
+import { Strategy as PassportStrategy } from 'passport-strategy';
+import * as oidc from 'openid-client';
+import createDebug from 'debug';
+import type { Request } from 'express';
+import {
+  RESERVED_PARAMS,
+  parseCallOptions,
+  resolveConfig,
+  scopeFrom,
+  type ResolvedConfig,
+  type Wso2IsAuthorizationOptions,
+  type Wso2IsOptions,
+} from './config.js';
+import { readCallback, type CallbackParams } from './callback-params.js';
+import { IssuerConfiguration } from './discovery.js';
+import { Wso2IsError, findWso2IsError, type Wso2IsFailure } from './errors.js';
+import { addPendingLogin, takePendingLogin, type PendingLogin } from './pending-logins.js';
+import { buildProfile, sameSubject, type Wso2IsProfile } from './profile.js';
+import { isSafeReturnTo } from './return-to.js';
+import { carryAcrossRegeneration, requireSession, stateOf } from './session.js';
+import { classifyTokenError, cleanText } from './token-errors.js';
+import { storedTokens, tokensFrom, type StoredTokens, type Wso2IsTokens } from './tokens.js';
+import { createTransport, type Transport } from './transport.js';
+
+/** What the verify callback hands back: an error, the user (or `false` to refuse), and optional info. */
+export type VerifyCallback = (err?: unknown, user?: Express.User | false | null, info?: Record<string, unknown>) => void;
+
+/** Verify callback: find or create the application's user from the IS profile. May also return a Promise of the user. */
+export type VerifyFunction = (
+  tokens: Wso2IsTokens,
+  profile: Wso2IsProfile,
+  done: VerifyCallback,
+) => void | Promise<Express.User | false | null | undefined | void>;
+
+/** Verify callback with the request first (`passReqToCallback: true`). */
+export type VerifyFunctionWithRequest = (
+  req: Request,
+  tokens: Wso2IsTokens,
+  profile: Wso2IsProfile,
+  done: VerifyCallback,
+) => void | Promise<Express.User | false | null | undefined | void>;
+
+/** Options of one `passport.authenticate('wso2is', options)` call that this strategy reads. */
+export interface Wso2IsAuthenticateOptions extends Wso2IsAuthorizationOptions {
+  /** Same-origin path to go to after login; handed back as `req.authInfo.returnTo` and `req.session.returnTo`. */
+  returnTo?: string;
+}
+
+const LOGIN_NOT_FOUND_CAUSES = [
+  'the session cookie was not sent back (SameSite or Secure cookie settings, especially with response_mode=form_post, or another host name than the one the login started on)',
+  'the session store is not shared between the instances of the application',
+  'the callback URL was opened directly, bookmarked or reloaded, or the login already completed',
+  'the login expired',
+];
+
+/**
+ * Passport strategy for WSO2 Identity Server and Asgardeo: OpenID Connect authorization code flow with PKCE,
+ * `state` and `nonce`, tenant-aware endpoints, the IS certificate trusted by this strategy only, a verified
+ * ID token and the IS user's profile.
+ *
+ * The same route can start the login and receive IS's callback (as in WSO2's samples): a request carrying `code`
+ * or `error` is a callback, any other starts a login.
+ */
+export class Wso2IsStrategy extends PassportStrategy {
+  /** Name for `passport.authenticate(name)`; from the `name` option, default `wso2is`. */
+  readonly name: string;
+  /** The validated configuration. */
+  protected readonly config: ResolvedConfig;
+  /** The issuer configuration (discovery cache), shared by every request of this strategy. */
+  protected readonly issuer: IssuerConfiguration;
+  private readonly transport: Transport;
+  private readonly verify: VerifyFunction | VerifyFunctionWithRequest;
+  private readonly log: createDebug.Debugger;
+
+  constructor(options: Wso2IsOptions & { passReqToCallback?: false }, verify: VerifyFunction);
+  constructor(options: Wso2IsOptions & { passReqToCallback: true }, verify: VerifyFunctionWithRequest);
+  constructor(options: Wso2IsOptions, verify: VerifyFunction | VerifyFunctionWithRequest) {
+    super();
+    if (typeof verify !== 'function') {
+      throw new Wso2IsError('CONFIG_INVALID', 'passport-wso2is: the second argument must be the verify callback (tokens, profile, done) => ...');
+    }
+    this.config = resolveConfig(options);
+    this.name = this.config.name;
+    this.verify = verify;
+    this.log = createDebug(`passport-wso2is:${this.name}`);
+    this.transport = createTransport(this.config);
+    this.issuer = new IssuerConfiguration(this.config, this.transport, this.log);
+  }
+
+  /** Passport entry point: starts a login, or completes one when IS's response is in the request. */
+  override authenticate(req: Request, options: Wso2IsAuthenticateOptions = {}): void {
+    this.run(req, options ?? {}).catch((err: unknown) => {
+      this.error(err instanceof Error ? err : new Error(String(err)));
+    });
+  }
+
+  /** The tokens of the current login in this session, or undefined when there is none. */
+  getTokens(req: Request): StoredTokens | undefined {
+    const session = (req as Request & { session?: Record<string, unknown> }).session;
+    const state = session?.[this.config.sessionKey] as { tokens?: StoredTokens } | undefined;
+    return state?.tokens;
+  }
+
+  /** Closes this strategy's keep-alive connections to IS (for tests and graceful shutdown). */
+  async close(): Promise<void> {
+    await this.transport.close();
+  }
+
+  private async run(req: Request, options: Wso2IsAuthenticateOptions): Promise<void> {
+    const read = await readCallback(req);
+    if (read.kind === 'none') return this.startLogin(req, options);
+    if (read.kind === 'duplicate') {
+      return this.refuse({ code: 'DUPLICATE_PARAMETER', message: `The sign-in response repeats the parameter "${read.name}"; it was refused. Sign in again.` });
+    }
+    return this.completeLogin(req, read.params);
+  }
+
+  private async startLogin(req: Request, options: Wso2IsAuthenticateOptions): Promise<void> {
+    const session = requireSession(req);
+    const call = parseCallOptions(options as Record<string, unknown>);
+    if (options.returnTo !== undefined && !isSafeReturnTo(options.returnTo)) {
+      throw new Wso2IsError('RETURN_TO_REFUSED', 'returnTo must be a path on this application, such as /account; absolute URLs, //host, /\\host and javascript: are refused', { status: 400 });
+    }
+    const config = await this.issuer.get();
+    const state = oidc.randomState();
+    const nonce = oidc.randomNonce();
+    const codeVerifier = oidc.randomPKCECodeVerifier();
+    const params = this.authorizationParams({ ...this.config.authorization, ...call }, {
+      state,
+      nonce,
+      code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+    });
+    const login: Omit<PendingLogin, 'createdAt'> = { codeVerifier, nonce };
+    if (options.returnTo !== undefined) login.returnTo = options.returnTo;
+    const maxAge = call.maxAge ?? this.config.authorization.maxAge;
+    if (maxAge !== undefined) login.maxAge = maxAge;
+    addPendingLogin(stateOf(session, this.config.sessionKey), state, login, this.config.maxPendingLogins, this.config.pendingLoginTTL);
+    this.log('login started, redirecting to IS');
+    this.redirect(oidc.buildAuthorizationUrl(config, params).href);
+  }
+
+  /**
+   * The authorization request's parameters. Overridable to add parameters; the strategy's own (`state`, `nonce`,
+   * PKCE, `redirect_uri`, `response_type`) always win.
+   */
+  authorizationParams(options: Wso2IsAuthorizationOptions, own: Record<string, string>): Record<string, string> {
+    const params: Record<string, string> = {};
+    for (const [k, v] of Object.entries(options.authorizationParams ?? {})) if (!RESERVED_PARAMS.has(k)) params[k] = v;
+    if (options.prompt !== undefined) params['prompt'] = options.prompt;
+    if (options.maxAge !== undefined) params['max_age'] = String(options.maxAge);
+    if (options.loginHint !== undefined) params['login_hint'] = options.loginHint;
+    if (options.fidp !== undefined) params['fidp'] = options.fidp;
+    if (options.acrValues !== undefined) params['acr_values'] = [options.acrValues].flat().join(' ');
+    if (options.uiLocales !== undefined) params['ui_locales'] = [options.uiLocales].flat().join(' ');
+    if (options.claims !== undefined) params['claims'] = typeof options.claims === 'string' ? options.claims : JSON.stringify(options.claims);
+    const scope = options.scope === undefined ? this.config.scope : scopeFrom(options.scope, 'scope');
+    Object.assign(params, {
+      response_type: 'code',
+      redirect_uri: this.config.callbackURL,
+      scope: scope.join(' '),
+      code_challenge_method: 'S256',
+      ...own,
+    });
+    if (this.config.responseMode === 'form_post') params['response_mode'] = 'form_post';
+    return params;
+  }
+
+  private async completeLogin(req: Request, params: CallbackParams): Promise<void> {
+    const namespace = stateOf(requireSession(req), this.config.sessionKey);
+    if (params.error !== undefined) {
+      if (params.state !== undefined) takePendingLogin(namespace, params.state, this.config.pendingLoginTTL);
+      return this.refuse(this.authorizationFailure(params.error, params.error_description));
+    }
+    if (params.state === undefined) {
+      return this.refuse({ code: 'STATE_MISSING', message: 'The sign-in response carries no state, so it cannot be matched to a login started here; it was refused. Sign in again.' });
+    }
+    const found = takePendingLogin(namespace, params.state, this.config.pendingLoginTTL);
+    if (found.status === 'expired') {
+      return this.refuse({ code: 'LOGIN_EXPIRED', message: `This login was started more than ${Math.round(this.config.pendingLoginTTL / 60)} minutes ago and has expired. Sign in again.` });
+    }
+    if (found.status === 'missing') {
+      const pending = found.pendingCount === 0 ? 'no login is pending in this session' : `${found.pendingCount} other login(s) are pending in this session`;
+      return this.refuse({
+        code: 'LOGIN_NOT_FOUND',
+        message: `Unable to match this sign-in response to a login started in this browser session (${pending}). Usual causes: ${LOGIN_NOT_FOUND_CAUSES.join('; ')}.`,
+      });
+    }
+    const login = found.login;
+    const config = await this.issuer.get();
+    const issuer = config.serverMetadata().issuer;
+    if (params.iss !== undefined && params.iss !== issuer) {
+      return this.refuse({ code: 'ISSUER_MISMATCH', message: `The sign-in response names issuer ${JSON.stringify(cleanText(params.iss))}, not ${issuer}: it was refused (it may come from another identity provider).` });
+    }
+
+    const response = new URL(this.config.callbackURL);
+    for (const name of ['code', 'state', 'iss', 'session_state'] as const) {
+      const value = params[name];
+      if (value !== undefined) response.searchParams.set(name, value);
+    }
+    let result: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
+    try {
+      result = await oidc.authorizationCodeGrant(config, response, {
+        pkceCodeVerifier: login.codeVerifier,
+        expectedNonce: login.nonce,
+        expectedState: params.state,
+        idTokenExpected: true,
+        ...(login.maxAge !== undefined ? { maxAge: login.maxAge } : {}),
+      });
+    } catch (err) {
+      const sorted = classifyTokenError(err);
+      if ('failure' in sorted) return this.refuse(sorted.failure);
+      throw sorted.error;
+    }
+    const claims = result.claims();
+    if (!claims || !result.id_token) {
+      throw new Wso2IsError('ID_TOKEN_INVALID', 'WSO2 IS returned no ID token: is the `openid` scope allowed for this application?', { status: 502 });
+    }
+    const tokens = tokensFrom(result, result.id_token, claims);
+    const userinfo = this.config.userInfo ? await this.fetchUserinfo(config, tokens, claims) : undefined;
+    const profile = buildProfile(claims, userinfo, this.config.tenant);
+    this.log('login completed');
+    await this.callVerify(req, tokens, profile, login.returnTo, namespace);
+  }
+
+  private async fetchUserinfo(config: oidc.Configuration, tokens: Wso2IsTokens, claims: oidc.IDToken): Promise<Record<string, unknown>> {
+    let userinfo: oidc.UserInfoResponse;
+    try {
+      userinfo = await oidc.fetchUserInfo(config, tokens.accessToken, oidc.skipSubjectCheck);
+    } catch (err) {
+      throw findWso2IsError(err) ?? new Wso2IsError('USERINFO_FAILED', `WSO2 IS userinfo endpoint failed (${(err as Error).message}); set \`userInfo: false\` to rely on the ID token's claims only`, { cause: err, status: 502 });
+    }
+    const realm = claims['realm'] as { tenant?: unknown } | undefined;
+    const tenant = typeof realm?.tenant === 'string' ? realm.tenant : this.config.tenant;
+    if (!sameSubject(claims.sub, userinfo.sub, tenant)) {
+      throw new Wso2IsError('USERINFO_FAILED', 'WSO2 IS userinfo answered for another subject than the ID token; the login was rejected', { status: 502 });
+    }
+    return userinfo as Record<string, unknown>;
+  }
+
+  private authorizationFailure(error: string, description: string | undefined): Wso2IsFailure {
+    const err = cleanText(error) ?? 'error';
+    const desc = cleanText(description);
+    const hints: Record<string, string> = {
+      access_denied: 'The user declined to share their details with this application.',
+      login_required: 'IS answers this when the user cancels the login or a federated login fails, and to prompt=none without an IS session.',
+      consent_required: 'The user must approve this application in IS first.',
+      interaction_required: 'IS needs the user to interact (prompt=none cannot be satisfied).',
+    };
+    return {
+      code: 'AUTHORIZATION_ERROR',
+      message: `WSO2 IS did not sign the user in: ${err}${desc ? ` (${desc})` : ''}. ${hints[err] ?? ''}`.trim(),
+      error: err,
+      ...(desc !== undefined ? { error_description: desc } : {}),
+    };
+  }
+
+  private refuse(failure: Wso2IsFailure): void {
+    this.log('login refused: %s', failure.code);
+    this.fail(failure, 401);
+  }
+
+  private callVerify(req: Request, tokens: Wso2IsTokens, profile: Wso2IsProfile, returnTo: string | undefined, namespace: ReturnType<typeof stateOf>): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let settled = false;
+      const done: VerifyCallback = (err, user, info) => {
+        if (settled) return;
+        settled = true;
+        resolve();
+        if (err) return this.error(err instanceof Error ? err : new Error(String(err)));
+        if (!user) {
+          const message = typeof info?.['message'] === 'string' ? info['message'] : 'The application did not accept this user.';
+          return this.refuse({ ...info, code: 'USER_REJECTED', message });
+        }
+        namespace.tokens = storedTokens(tokens);
+        carryAcrossRegeneration(req, this.config.sessionKey, namespace, returnTo);
+        this.success(user, { ...info, ...(returnTo !== undefined ? { returnTo } : {}) });
+      };
+      let returned: unknown;
+      try {
+        returned = this.config.passReqToCallback
+          ? (this.verify as VerifyFunctionWithRequest)(req, tokens, profile, done)
+          : (this.verify as VerifyFunction)(tokens, profile, done);
+      } catch (err) {
+        done(err);
+        return;
+      }
+      if (returned && typeof (returned as PromiseLike<unknown>).then === 'function') {
+        (returned as Promise<Express.User | false | null | undefined>).then(
+          (user) => {
+            if (user !== undefined) done(null, user);
+          },
+          (err: unknown) => done(err ?? new Error('verify rejected')),
+        );
+      }
+    });
+  }
+}
