@@ -51,5 +51,16 @@ export function classifyTokenError(err: unknown): { failure: Wso2IsFailure } | {
   if (typeof code === 'string' && NOT_AN_OAUTH_RESPONSE.has(code)) {
     return { error: new Wso2IsError('TOKEN_REQUEST_FAILED', `WSO2 IS answered the token request with something that is not an OAuth response (${message})`, { cause: err, status: 502 }) };
   }
-  return { error: new Wso2IsError('ID_TOKEN_INVALID', `the token response was refused: ${message}`, { cause: err, status: 502 }) };
+  const claim = failedClaim(err);
+  const what = claim === undefined ? 'the token response was refused' : `the ID token's "${claim}" claim was refused`;
+  return { error: new Wso2IsError('ID_TOKEN_INVALID', `${what}: ${message}`, { cause: err, status: 502 }) };
+}
+
+/** The name (never the value) of the JWT claim openid-client reports as failing, if any. */
+function failedClaim(err: unknown): string | undefined {
+  for (let e: unknown = err, i = 0; typeof e === 'object' && e !== null && i < 4; e = (e as { cause?: unknown }).cause, i++) {
+    const claim = (e as { claim?: unknown }).claim;
+    if (typeof claim === 'string' && /^[a-z_]{2,20}$/.test(claim)) return claim;
+  }
+  return undefined;
 }
