@@ -43,6 +43,12 @@ export function recordGrantErrors(tenant: Tenant): void {
 export function remapErrors(_tenant: Tenant): Middleware {
   return async (ctx, next) => {
     await next();
+    if (ctx.oidc?.route === 'revocation' && ctx.status === 200) {
+      // IS answers a revocation with an empty body labelled application/json.
+      ctx.body = '';
+      ctx.type = 'application/json';
+      return;
+    }
     const body: unknown = ctx.body;
     if (isErrorBody(body)) {
       if (body.error === 'invalid_client') {

@@ -225,7 +225,7 @@ export class Tenant {
       features: {
         devInteractions: { enabled: false },
         introspection: { enabled: true, allowedPolicy: () => true },
-        revocation: { enabled: true },
+        revocation: { enabled: true, allowedPolicy: () => true },
         backchannelLogout: { enabled: true },
         claimsParameter: { enabled: true },
         rpInitiatedLogout: {
