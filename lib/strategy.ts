@@ -207,7 +207,7 @@ export class Wso2IsStrategy extends PassportStrategy {
         ...(login.maxAge !== undefined ? { maxAge: login.maxAge } : {}),
       });
     } catch (err) {
-      const sorted = classifyTokenError(err);
+      const sorted = await classifyTokenError(err);
       if ('failure' in sorted) return this.refuse(sorted.failure);
       throw sorted.error;
     }

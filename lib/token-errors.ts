@@ -1,4 +1,4 @@
-import { ResponseBodyError } from 'openid-client';
+import { ResponseBodyError, WWWAuthenticateChallengeError } from 'openid-client';
 import { Wso2IsError, findWso2IsError, type Wso2IsFailure } from './errors.js';
 
 const NOT_AN_OAUTH_RESPONSE = new Set(['OAUTH_RESPONSE_IS_NOT_JSON', 'OAUTH_RESPONSE_IS_NOT_CONFORM', 'OAUTH_PARSE_ERROR']);
@@ -22,26 +22,27 @@ function tokenHint(error: string | undefined, description: string): string {
  * Sorts a failed token exchange: `invalid_grant` (a code expired, reused, or a PKCE mismatch) is a refused login
  * (`fail()`); a rejected client, an IS fault, an unreachable IS or a bad ID token is an error.
  */
-export function classifyTokenError(err: unknown): { failure: Wso2IsFailure } | { error: Wso2IsError } {
+export async function classifyTokenError(err: unknown): Promise<{ failure: Wso2IsFailure } | { error: Wso2IsError }> {
   const known = findWso2IsError(err);
   if (known) return { error: known };
-  if (err instanceof ResponseBodyError) {
-    const description = cleanText(err.error_description) ?? '';
-    if (err.error === 'invalid_grant') {
+  if (err instanceof ResponseBodyError || err instanceof WWWAuthenticateChallengeError) {
+    const { error, error_description, status } = await oauthError(err);
+    const description = cleanText(error_description) ?? '';
+    if (error === 'invalid_grant') {
       return {
         failure: {
           code: 'INVALID_GRANT',
           message: `WSO2 IS refused the authorization code${description ? ` (${description})` : ''}: it expired, was already used, or the login was started elsewhere. Sign in again.`,
-          error: err.error,
+          error,
           ...(description ? { error_description: description } : {}),
         },
       };
     }
     return {
-      error: new Wso2IsError('TOKEN_REQUEST_FAILED', `WSO2 IS token endpoint answered ${err.status} ${err.error}${description ? ` "${description}"` : ''}${tokenHint(err.error, description)}`, {
+      error: new Wso2IsError('TOKEN_REQUEST_FAILED', `WSO2 IS token endpoint answered ${status} ${error}${description ? ` "${description}"` : ''}${tokenHint(error, description)}`, {
         cause: err,
         status: 502,
-        error: err.error,
+        error,
         ...(description ? { error_description: description } : {}),
       }),
     };
@@ -54,6 +55,26 @@ export function classifyTokenError(err: unknown): { failure: Wso2IsFailure } | {
   const claim = failedClaim(err);
   const what = claim === undefined ? 'the token response was refused' : `the ID token's "${claim}" claim was refused`;
   return { error: new Wso2IsError('ID_TOKEN_INVALID', `${what}: ${message}`, { cause: err, status: 502 }) };
+}
+
+/**
+ * The OAuth error of a rejected token request. A 401 with a `WWW-Authenticate` header (IS's answer to bad client
+ * credentials) carries it in the challenge's parameters or, as IS does, in the JSON body left unread.
+ */
+async function oauthError(err: ResponseBodyError | WWWAuthenticateChallengeError): Promise<{ error: string; error_description?: string; status: number }> {
+  if (err instanceof ResponseBodyError) {
+    return { error: err.error, status: err.status, ...(err.error_description !== undefined ? { error_description: err.error_description } : {}) };
+  }
+  const params = err.cause[0]?.parameters ?? {};
+  let body: { error?: unknown; error_description?: unknown } = {};
+  try {
+    body = (await err.response.clone().json()) as typeof body;
+  } catch {
+    // An empty or non-JSON body: the challenge alone says what happened.
+  }
+  const error = params.error ?? (typeof body.error === 'string' ? body.error : err.status === 401 ? 'invalid_client' : 'error');
+  const description = params.error_description ?? (typeof body.error_description === 'string' ? body.error_description : undefined);
+  return { error, status: err.status, ...(description !== undefined ? { error_description: description } : {}) };
 }
 
 /** The name (never the value) of the JWT claim openid-client reports as failing, if any. */
