@@ -72,8 +72,9 @@ export class Wso2IsStrategy extends PassportStrategy {
   private readonly verify: VerifyFunction | VerifyFunctionWithRequest;
   private readonly log: createDebug.Debugger;
 
-  constructor(options: Wso2IsOptions & { passReqToCallback?: false }, verify: VerifyFunction);
+  /** With `passReqToCallback: true` the verify callback receives the request first. */
   constructor(options: Wso2IsOptions & { passReqToCallback: true }, verify: VerifyFunctionWithRequest);
+  constructor(options: Wso2IsOptions, verify: VerifyFunction);
   constructor(options: Wso2IsOptions, verify: VerifyFunction | VerifyFunctionWithRequest) {
     super();
     if (typeof verify !== 'function') {
