@@ -177,6 +177,12 @@ export const RESERVED_PARAMS = new Set([
   'response_mode', 'scope', 'code_verifier', 'client_secret',
 ]);
 
+/** An option's name as the user may have written it: `clientId` (client_id). */
+function label(camel: string): string {
+  const snake = Object.entries(SNAKE_TO_CAMEL).find(([, c]) => c === camel)?.[0];
+  return snake === undefined ? `\`${camel}\`` : `\`${camel}\` (${snake})`;
+}
+
 function invalid(message: string): Wso2IsError {
   return new Wso2IsError('CONFIG_INVALID', `passport-wso2is: ${message}`);
 }
@@ -201,13 +207,13 @@ function pick(options: Record<string, unknown>, camel: string): unknown {
 function optionalString(options: Record<string, unknown>, key: string): string | undefined {
   const value = pick(options, key);
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw invalid(`\`${key}\` must be a string, got ${typeof value}`);
+  if (typeof value !== 'string') throw invalid(`${label(key)} must be a string, got ${typeof value}`);
   return value.trim() === '' ? undefined : value.trim();
 }
 
 function requiredString(options: Record<string, unknown>, key: string, what: string): string {
   const value = optionalString(options, key);
-  if (value === undefined) throw invalid(`\`${key}\` is required: ${what}`);
+  if (value === undefined) throw invalid(`${label(key)} is required: ${what}`);
   return value;
 }
 
@@ -277,7 +283,7 @@ function parseCallback(value: string, key: string, clientHost: string | undefine
   try {
     url = clientHost === undefined ? new URL(value) : new URL(value, clientHost);
   } catch {
-    throw invalid(`\`${key}\` must be an absolute URL (or a path with \`clientHost\` set), got ${JSON.stringify(value)}`);
+    throw invalid(`${label(key)} must be an absolute URL (or a path with \`clientHost\` set), got ${JSON.stringify(value)}`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw invalid(`\`${key}\` must be an http or https URL, got ${JSON.stringify(value)}`);
@@ -290,12 +296,12 @@ function parseCallback(value: string, key: string, clientHost: string | undefine
 
 function parseScope(value: unknown, key = 'scope'): string[] {
   if (value === undefined) return ['openid', 'profile', 'email'];
-  const list = typeof value === 'string' ? value.split(/\s+/) : Array.isArray(value) ? value : null;
+  const list: unknown[] | null = typeof value === 'string' ? [value] : Array.isArray(value) ? value : null;
   if (!list || list.some((s) => typeof s !== 'string')) {
     throw invalid(`\`${key}\` must be a space-separated string or an array of strings`);
   }
-  const scopes = list.filter((s: string) => s !== '');
-  return ['openid', ...new Set(scopes.filter((s: string) => s !== 'openid'))];
+  const scopes = (list as string[]).flatMap((s) => s.split(/\s+/)).filter((s) => s !== '');
+  return ['openid', ...new Set(scopes.filter((s) => s !== 'openid'))];
 }
 
 /** Per-login scope, checked the same way as the configured one. */
@@ -410,11 +416,16 @@ export function resolveConfig(input: unknown): ResolvedConfig {
   const clientHostRaw = optionalString(options, 'clientHost');
   let clientHost: string | undefined;
   if (clientHostRaw !== undefined) {
+    let url: URL | undefined;
     try {
-      clientHost = new URL(clientHostRaw).origin;
+      url = new URL(clientHostRaw);
     } catch {
-      throw invalid(`\`clientHost\` must be the application's origin, e.g. https://localhost:5000, got ${JSON.stringify(clientHostRaw)}`);
+      url = undefined;
     }
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+      throw invalid(`${label('clientHost')} must be the application's origin with its scheme, e.g. https://localhost:5000, got ${JSON.stringify(clientHostRaw)}`);
+    }
+    clientHost = url.origin;
   }
   const callbackURL = parseCallback(
     requiredString(options, 'callbackURL', 'the login callback URL registered in IS, e.g. https://localhost:5000/login'),

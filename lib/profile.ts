@@ -131,5 +131,6 @@ export function buildProfile(idClaims: Record<string, unknown>, userinfo: Record
  */
 export function sameSubject(idSub: string, userinfoSub: unknown, tenant: string | undefined): boolean {
   if (userinfoSub === idSub) return true;
-  return tenant !== undefined && typeof userinfoSub === 'string' && userinfoSub === `${idSub}@${tenant}`;
+  // No tenant configured or released means the super tenant, whose domain IS appends as well.
+  return typeof userinfoSub === 'string' && userinfoSub === `${idSub}@${tenant ?? 'carbon.super'}`;
 }

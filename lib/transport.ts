@@ -76,7 +76,10 @@ export function createTransport(options: { ca: Array<string | Buffer> | undefine
   });
   const fetchWithAgent: CustomFetch = async (url, init) => {
     try {
-      return await fetch(url, { ...init, dispatcher: agent } as RequestInit);
+      // openid-client's own timeout is in whole seconds; this one is the configured milliseconds.
+      const deadline = AbortSignal.timeout(options.timeout);
+      const signal = init.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
+      return await fetch(url, { ...init, signal, dispatcher: agent } as RequestInit);
     } catch (err) {
       throw translateFetchError(err, url, options.caSource, options.timeout);
     }

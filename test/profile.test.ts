@@ -259,7 +259,7 @@ describe('IS profile', () => {
     // first case. So with the default configuration, IS's tenant-suffixed userinfo sub (`admin@carbon.super` for an
     // ID token sub `admin`) is refused (USERINFO_FAILED), while it is accepted with `tenant: 'carbon.super'`.
     // buildProfile already treats "no tenant" as carbon.super; sameSubject (or the strategy) should too.
-    it.skip("accepts '@carbon.super' for the default (unconfigured) super tenant as for tenant: 'carbon.super'", () => {
+    it("accepts '@carbon.super' for the default (unconfigured) super tenant as for tenant: 'carbon.super'", () => {
       const client = { clientId: 'c', clientSecret: 's', callbackURL: 'https://localhost:5000/login' };
       const byDefault = resolveConfig(client).tenant;
       const explicit = resolveConfig({ ...client, tenant: 'carbon.super' }).tenant;
