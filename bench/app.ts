@@ -42,6 +42,8 @@ export interface AppMemory {
 export type AppApi = {
   session: (cookie: string) => SessionSize | undefined;
   memory: (params: undefined) => AppMemory;
+  /** CPU time this process has used (user + system), microseconds. */
+  cpu: (params: undefined) => number;
 };
 
 export interface AppInfo {
@@ -107,7 +109,12 @@ function memory(): AppMemory {
   };
 }
 
-serve({ session: sessionSize, memory } satisfies AppApi, { origin } satisfies AppInfo, async () => {
+function cpu(): number {
+  const usage = process.cpuUsage();
+  return usage.user + usage.system;
+}
+
+serve({ session: sessionSize, memory, cpu } satisfies AppApi, { origin } satisfies AppInfo, async () => {
   await routes.close();
   server.closeAllConnections();
   server.close();

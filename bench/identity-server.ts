@@ -32,6 +32,8 @@ export interface IsCounts {
   other: number;
   /** Answers other than 200 (a contender sent something IS would refuse). */
   refused: number;
+  /** CPU time the stand-in spent (user + system), microseconds. */
+  cpuUs: number;
 }
 
 /** What the stand-in tells the orchestrator when it is listening. */
@@ -48,10 +50,15 @@ export type IsApi = {
   reset: (params: undefined) => void;
 };
 
-const zero = (): IsCounts => ({ discovery: 0, jwks: 0, token: 0, userinfo: 0, other: 0, refused: 0 });
+const zero = (): IsCounts => ({ discovery: 0, jwks: 0, token: 0, userinfo: 0, other: 0, refused: 0, cpuUs: 0 });
+const cpuNow = (): number => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
 
 class StandIn {
   counts = zero();
+  cpuSince = cpuNow();
   private readonly used = new Set<string>();
   private readonly signingKey: KeyObject;
   private readonly kid = randomUUID();
@@ -209,9 +216,10 @@ async function main(): Promise<void> {
   const info: IsInfo = { origin, issuer: standIn.issuer, caPem: tls.caPem, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET };
   serve(
     {
-      counts: () => standIn.counts,
+      counts: () => ({ ...standIn.counts, cpuUs: cpuNow() - standIn.cpuSince }),
       reset: () => {
         standIn.counts = zero();
+        standIn.cpuSince = cpuNow();
       },
     } satisfies IsApi,
     info,

@@ -3,12 +3,21 @@ import type { BurstResult, LoadResult } from './driver.js';
 import type { IsCounts } from './identity-server.js';
 import type { Spread } from './stats.js';
 
+/** One measurement, with the CPU time the app and the stand-in spent per operation (µs). */
+export interface Round extends LoadResult {
+  appCpuUsPerOp: number;
+  isCpuUsPerOp: number;
+}
+
 /** One contender in one scenario, over all rounds. */
 export interface Measured {
-  rounds: LoadResult[];
+  rounds: Round[];
   opsPerSec: Spread;
   p50: Spread;
   p99: Spread;
+  /** The app's CPU time per operation, µs: much less sensitive than throughput to other load on the machine. */
+  appCpuUsPerOp: Spread;
+  isCpuUsPerOp: Spread;
   failures: number;
   firstFailure?: string;
 }
@@ -63,6 +72,6 @@ export interface RunResults {
   machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string };
   settings: { clients: number; rounds: number; redirectMs: number; loginMs: number; warmupMs: number; coldClients: number; memoryLogins: number };
   /** The stand-in alone: token exchange + userinfo, as one login asks of it. */
-  standIn: LoadResult;
+  standIn: LoadResult & { isCpuUsPerOp: number };
   contenders: ContenderResults[];
 }

@@ -17,11 +17,11 @@ import { CONTENDERS, type Contender } from './contenders/index.js';
 import type { ContenderSetup } from './contenders/contender.js';
 import type { AppApi, AppInfo } from './app.js';
 import type { DriverApi, LoadResult, Operation } from './driver.js';
-import type { IsApi, IsInfo } from './identity-server.js';
+import type { IsApi, IsCounts, IsInfo } from './identity-server.js';
 import { readOptions, type BenchOptions } from './options.js';
 import { Worker } from './processes.js';
 import { renderReport, failuresOf } from './report.js';
-import type { ContenderResults, Measured, RunResults } from './results.js';
+import type { ContenderResults, Measured, Round, RunResults } from './results.js';
 import { spread } from './stats.js';
 
 type App = Worker<AppApi, AppInfo>;
@@ -40,7 +40,7 @@ function startApp(c: Contender, setup: Omit<ContenderSetup, 'callbackURL'>, opts
   });
 }
 
-function measured(rounds: LoadResult[]): Measured {
+function measured(rounds: Round[]): Measured {
   const failures = rounds.reduce((n, r) => n + r.failures, 0);
   const firstFailure = rounds.find((r) => r.firstFailure)?.firstFailure;
   return {
@@ -48,6 +48,8 @@ function measured(rounds: LoadResult[]): Measured {
     opsPerSec: spread(rounds.map((r) => r.opsPerSec)),
     p50: spread(rounds.map((r) => r.latency.p50)),
     p99: spread(rounds.map((r) => r.latency.p99)),
+    appCpuUsPerOp: spread(rounds.map((r) => r.appCpuUsPerOp)),
+    isCpuUsPerOp: spread(rounds.map((r) => r.isCpuUsPerOp)),
     failures,
     ...(firstFailure !== undefined ? { firstFailure } : {}),
   };
@@ -82,8 +84,10 @@ async function main(): Promise<number> {
       clientSecret: is.info.clientSecret,
     });
   await isLoad(options.warmupMs);
-  const standIn = await isLoad(options.standInMs);
-  log(`stand-in alone: ${standIn.opsPerSec.toFixed(0)} token exchanges + userinfo per second`);
+  await is.call('reset', undefined);
+  const isAlone = await isLoad(options.standInMs);
+  const standIn = { ...isAlone, isCpuUsPerOp: (await is.call('counts', undefined)).cpuUs / Math.max(1, isAlone.ops) };
+  log(`stand-in alone: ${standIn.opsPerSec.toFixed(0)} token exchanges + userinfo per second, ${standIn.isCpuUsPerOp.toFixed(0)} µs of its CPU each`);
 
   const results = new Map<string, ContenderResults>(
     contenders.map((c) => [c.id, { id: c.id, label: c.label, role: c.role, verifiesSignature: c.verifiesSignature, userinfo: c.userinfo, memory: {} }]),
@@ -110,6 +114,17 @@ async function main(): Promise<number> {
       const app = apps.get(c.id) as App;
       return driver.call('load', { origin: app.info.origin, authorizeUrl, operation, clients: options.clients, durationMs });
     };
+    /** One measured round of one contender: throughput and latency, the CPU both sides spent, what reached IS. */
+    const measure = async (c: Contender, operation: Operation, durationMs: number): Promise<{ round: Round; counts: IsCounts }> => {
+      const app = apps.get(c.id) as App;
+      await is.call('reset', undefined);
+      const cpuBefore = await app.call('cpu', undefined);
+      const r = await load(c, operation, durationMs);
+      const cpuAfter = await app.call('cpu', undefined);
+      const counts = await is.call('counts', undefined);
+      const per = (us: number): number => (r.ops === 0 ? Number.NaN : us / r.ops);
+      return { round: { ...r, appCpuUsPerOp: per(cpuAfter - cpuBefore), isCpuUsPerOp: per(counts.cpuUs) }, counts };
+    };
     for (const c of contenders) {
       if (c.redirect) await load(c, 'redirect', options.warmupMs / 2);
       await load(c, 'login', options.warmupMs);
@@ -117,19 +132,17 @@ async function main(): Promise<number> {
     log('warmed up');
 
     // A, B and D in rounds; the order rotates so that no contender always runs first or last.
-    const redirects = new Map<string, LoadResult[]>();
-    const logins = new Map<string, LoadResult[]>();
+    const redirects = new Map<string, Round[]>();
+    const logins = new Map<string, Round[]>();
     const perLogin = new Map<string, { logins: number; discovery: number; jwks: number; token: number; userinfo: number; refused: number }>();
     for (let round = 0; round < options.rounds; round++) {
       const order = contenders.map((_, i) => contenders[(i + round) % contenders.length] as Contender);
       for (const c of order.filter((x) => x.redirect)) {
-        const r = await load(c, 'redirect', options.redirectMs);
+        const { round: r } = await measure(c, 'redirect', options.redirectMs);
         redirects.set(c.id, [...(redirects.get(c.id) ?? []), r]);
       }
       for (const c of order) {
-        await is.call('reset', undefined);
-        const r = await load(c, 'login', options.loginMs);
-        const counts = await is.call('counts', undefined);
+        const { round: r, counts } = await measure(c, 'login', options.loginMs);
         logins.set(c.id, [...(logins.get(c.id) ?? []), r]);
         const sum = perLogin.get(c.id) ?? { logins: 0, discovery: 0, jwks: 0, token: 0, userinfo: 0, refused: 0 };
         sum.logins += r.ops;
