@@ -12,6 +12,19 @@
  * - `ID_TOKEN_INVALID`: the ID token is missing, badly signed, or its claims do not hold.
  * - `USERINFO_FAILED`: the userinfo endpoint failed or answered for another user.
  * - `VERIFY_FAILED`: the application's verify callback failed.
+ * - `NO_REFRESH_TOKEN`: a refresh is needed but the session holds no refresh token (the Refresh Token grant is not
+ *   enabled for the application in IS): sign the user in again.
+ * - `REFRESH_FAILED`: IS refused the refresh (`invalid_grant`: the refresh token expired, was revoked or the IS
+ *   session ended; status 401) or answered with an unusable response (status 502).
+ * - `REVOKE_FAILED`: IS's revocation endpoint refused a token.
+ * - `LOGOUT_FAILED`: the sessions named by a back-channel or front-channel logout could not be ended (store fault).
+ *
+ * Codes of sign-out outcomes (in `req.session.messages` and the back-channel error body, never thrown):
+ * - `LOGOUT_STATE_MISMATCH`: a return to the logout callback URL whose `state` is missing, unknown, already used or
+ *   expired: it was not started by this browser session (forged, replayed, or the session cookie was lost).
+ * - `LOGOUT_DENIED`: IS's logout consent page was answered "No" (`error=access_denied`): the IS session remains.
+ * - `LOGOUT_TOKEN_INVALID`: a back-channel logout token was refused (signature, issuer, audience, age, events,
+ *   nonce, `typ` or replay); no session was ended.
  *
  * Codes of failures (`fail()`, not `error()`): `LOGIN_NOT_FOUND`, `LOGIN_EXPIRED`, `STATE_MISSING`,
  * `DUPLICATE_PARAMETER`, `ISSUER_MISMATCH`, `AUTHORIZATION_ERROR` (IS sent `error=`), `INVALID_GRANT`,
@@ -28,7 +41,14 @@ export type Wso2IsErrorCode =
   | 'TOKEN_REQUEST_FAILED'
   | 'ID_TOKEN_INVALID'
   | 'USERINFO_FAILED'
-  | 'VERIFY_FAILED';
+  | 'VERIFY_FAILED'
+  | 'NO_REFRESH_TOKEN'
+  | 'REFRESH_FAILED'
+  | 'REVOKE_FAILED'
+  | 'LOGOUT_FAILED'
+  | 'LOGOUT_STATE_MISMATCH'
+  | 'LOGOUT_DENIED'
+  | 'LOGOUT_TOKEN_INVALID';
 
 /** Codes carried by a {@link Wso2IsFailure}: the login was refused, nothing is broken. */
 export type Wso2IsFailureCode =

@@ -8,3 +8,7 @@ export type { Wso2IsErrorCode, Wso2IsFailure, Wso2IsFailureCode } from './errors
 export type { Wso2IsProfile } from './profile.js';
 export type { Wso2IsTokens, StoredTokens } from './tokens.js';
 export { isSafeReturnTo } from './return-to.js';
+export type { LogoutOptions, LogoutCallbackOptions } from './logout.js';
+export type { RefreshOptions } from './refresh.js';
+export { MemorySessionIndex } from './session-index.js';
+export type { SessionIndex, SessionStoreLike, MemorySessionIndexOptions } from './session-index.js';

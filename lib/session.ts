@@ -9,6 +9,8 @@ export interface StrategySessionState {
   pending?: Record<string, PendingLogin>;
   /** Tokens of the current login (set after a successful callback). */
   tokens?: StoredTokens;
+  /** Sign-outs sent to IS and not yet returned: their `state` and when they started (seconds since the epoch). */
+  logouts?: Record<string, number>;
 }
 
 type SessionLike = Record<string, unknown> & { regenerate?: (cb: (err?: unknown) => void) => unknown };
@@ -38,7 +40,13 @@ export function stateOf(session: SessionLike, key: string): StrategySessionState
  * second tab's login and the tokens would be lost the moment the first login succeeds. The new session still
  * gets a new id; only these values are copied.
  */
-export function carryAcrossRegeneration(req: Request, key: string, state: StrategySessionState, returnTo: string | undefined): void {
+export function carryAcrossRegeneration(
+  req: Request,
+  key: string,
+  state: StrategySessionState,
+  returnTo: string | undefined,
+  onRegenerated?: () => void,
+): void {
   const session = requireSession(req);
   session[key] = state;
   if (returnTo !== undefined) session['returnTo'] = returnTo;
@@ -51,6 +59,8 @@ export function carryAcrossRegeneration(req: Request, key: string, state: Strate
       if (!err && fresh && fresh !== session) {
         fresh[key] = state;
         if (returnTo !== undefined) fresh['returnTo'] = returnTo;
+        // `req.sessionID` is the new session's id from here on (back-channel logout indexes it).
+        onRegenerated?.();
       }
       cb(err);
     });

@@ -1,7 +1,7 @@
 import { Strategy as PassportStrategy } from 'passport-strategy';
 import * as oidc from 'openid-client';
 import createDebug from 'debug';
-import type { Request } from 'express';
+import type { Request, RequestHandler } from 'express';
 import {
   RESERVED_PARAMS,
   parseCallOptions,
@@ -21,6 +21,9 @@ import { carryAcrossRegeneration, requireSession, stateOf } from './session.js';
 import { classifyTokenError, cleanText } from './token-errors.js';
 import { storedTokens, tokensFrom, type StoredTokens, type Wso2IsTokens } from './tokens.js';
 import { createTransport, type Transport } from './transport.js';
+import { logoutCallbackHandler, logoutHandler, type LifecycleContext, type LogoutCallbackOptions, type LogoutOptions } from './logout.js';
+import { TokenRefresher, revokeTokens, type RefreshOptions } from './refresh.js';
+import { MemorySessionIndex, type SessionIndex, type SessionStoreLike } from './session-index.js';
 
 /** What the verify callback hands back: an error, the user (or `false` to refuse), and optional info. */
 export type VerifyCallback = (err?: unknown, user?: Express.User | false | null, info?: Record<string, unknown>) => void;
@@ -71,6 +74,14 @@ export class Wso2IsStrategy extends PassportStrategy {
   private readonly transport: Transport;
   private readonly verify: VerifyFunction | VerifyFunctionWithRequest;
   private readonly log: createDebug.Debugger;
+  /**
+   * Where the strategy records which application sessions belong to which IS session (`sid`) and user (`sub`), for
+   * back-channel and front-channel logout. Default: a {@link MemorySessionIndex} in this process. Replace it (before
+   * the first login) with a shared implementation when several instances of the application serve the same users.
+   */
+  sessionIndex: SessionIndex = new MemorySessionIndex();
+  private readonly lifecycle: LifecycleContext;
+  private readonly refresher: TokenRefresher;
 
   /** With `passReqToCallback: true` the verify callback receives the request first. */
   constructor(options: Wso2IsOptions & { passReqToCallback: true }, verify: VerifyFunctionWithRequest);
@@ -86,6 +97,15 @@ export class Wso2IsStrategy extends PassportStrategy {
     this.log = createDebug(`passport-wso2is:${this.name}`);
     this.transport = createTransport(this.config);
     this.issuer = new IssuerConfiguration(this.config, this.transport, this.log);
+    this.lifecycle = {
+      config: this.config,
+      issuer: this.issuer,
+      transport: this.transport,
+      log: this.log,
+      index: () => this.sessionIndex,
+      store: undefined,
+    };
+    this.refresher = new TokenRefresher(this.lifecycle);
   }
 
   /** Passport entry point: starts a login, or completes one when IS's response is in the request. */
@@ -102,9 +122,90 @@ export class Wso2IsStrategy extends PassportStrategy {
     return state?.tokens;
   }
 
+  /**
+   * Route handler for sign-out (GET or POST; POST is recommended, so that another site cannot sign users out):
+   * ends the local login (`req.logout()`, which passport 0.6+ follows with a new session), then sends the browser
+   * to the tenant's end-session endpoint (`/oidc/logout`) with the ID token of the login as `id_token_hint` (or
+   * `client_id` when the session holds none), `post_logout_redirect_uri` = `logoutCallbackURL` and a random `state`
+   * kept in the new session. Without `logoutCallbackURL`, IS ends on its own "logged out" page.
+   *
+   * WSO2 quirks: it must be a browser redirect (IS finds its session through its `opbs` cookie); IS accepts the
+   * `post_logout_redirect_uri` only when it is registered as a callback URL of the application; IS may ask the user
+   * to confirm ("Do you want to logout?"). `{ revoke: true }` revokes the refresh and access tokens first.
+   *
+   * ```ts
+   * app.post('/logout', strategy.logout());
+   * ```
+   */
+  logout(options: LogoutOptions = {}): RequestHandler {
+    return logoutHandler(this.lifecycle, options);
+  }
+
+  /**
+   * Middleware for the logout callback URL: recognises IS's return (a `state` or `error` parameter and no `code`),
+   * checks the `state` (once), and redirects to `redirect` (default `/`). A missing, foreign, replayed or expired
+   * `state`, or `error=access_denied` (the user answered "No" on IS's logout consent page), lands on
+   * `failureRedirect` (default `redirect`) with the reason in `req.session.messages`; never another site, never a
+   * loop. Any other request goes to `next()`, so the same route can render the sign-in page.
+   *
+   * ```ts
+   * app.get('/signin', strategy.logoutCallback({ redirect: '/signin?signedOut=1' }), renderSignIn);
+   * ```
+   */
+  logoutCallback(options: LogoutCallbackOptions = {}): RequestHandler {
+    return logoutCallbackHandler(this.lifecycle, options);
+  }
+
+  /**
+   * Refreshes the session's access token when it expires within `margin` seconds (default 60), and returns the
+   * session's tokens (updated in the session), or `undefined` when the session has no login. Concurrent requests
+   * of one session share one refresh. IS returns the same refresh token unless "renew refresh token" is on for the
+   * application; both are handled. A returned ID token must name the same issuer and subject as the login's
+   * (allowing IS's bug of dropping the tenant domain from `sub`).
+   *
+   * Rejects with a {@link Wso2IsError}: `NO_REFRESH_TOKEN` (status 401) when a refresh is due but IS issued no
+   * refresh token (the Refresh Token grant is off for the application), `REFRESH_FAILED` (401 for `invalid_grant`:
+   * expired, revoked, or the IS session ended; 502 otherwise). Sign the user in again on a 401.
+   */
+  refresh(req: Request, options: RefreshOptions = {}): Promise<StoredTokens | undefined> {
+    return this.refresher.refresh(req, options);
+  }
+
+  /**
+   * Middleware form of {@link refresh}: `app.use('/api', strategy.refreshTokens({ margin: 120 }))`. Passes
+   * `NO_REFRESH_TOKEN` and `REFRESH_FAILED` errors (status 401) to `next(err)`.
+   */
+  refreshTokens(options: RefreshOptions = {}): RequestHandler {
+    return (req, _res, next) => {
+      this.refresh(req, options).then(() => next(), next);
+    };
+  }
+
+  /**
+   * Revokes the session's refresh token and access token at IS's revocation endpoint (`/oauth2/revoke`). The
+   * tokens stay in the session (the ID token remains usable as `id_token_hint`) but no longer work at IS.
+   * IS answers 200 with an empty body, which is success. Rejects with `REVOKE_FAILED` when IS refuses one.
+   */
+  async revoke(req: Request): Promise<void> {
+    const tokens = this.getTokens(req);
+    if (!tokens) return;
+    await revokeTokens(await this.issuer.get(), tokens);
+  }
+
   /** Closes this strategy's keep-alive connections to IS (for tests and graceful shutdown). */
   async close(): Promise<void> {
     await this.transport.close();
+  }
+
+  /** Records the session of a completed login in the session index (for back-channel and front-channel logout). */
+  private indexSession(req: Request, claims: oidc.IDToken): void {
+    const r = req as Request & { sessionID?: string; sessionStore?: SessionStoreLike };
+    if (r.sessionStore && typeof r.sessionStore.destroy === 'function') this.lifecycle.store = r.sessionStore;
+    if (typeof r.sessionID !== 'string') return;
+    const sid = typeof claims['sid'] === 'string' ? claims['sid'] : undefined;
+    Promise.resolve()
+      .then(() => this.sessionIndex.add(sid, claims.sub, r.sessionID as string))
+      .catch((err: unknown) => this.log('session index write failed: %s', (err as Error).message));
   }
 
   private async run(req: Request, options: Wso2IsAuthenticateOptions): Promise<void> {
@@ -273,7 +374,9 @@ export class Wso2IsStrategy extends PassportStrategy {
           return this.refuse({ ...info, code: 'USER_REJECTED', message });
         }
         namespace.tokens = storedTokens(tokens);
-        carryAcrossRegeneration(req, this.config.sessionKey, namespace, returnTo);
+        const index = () => this.indexSession(req, tokens.claims);
+        carryAcrossRegeneration(req, this.config.sessionKey, namespace, returnTo, index);
+        if (typeof (req.session as { regenerate?: unknown } | undefined)?.regenerate !== 'function') index();
         this.success(user, { ...info, ...(returnTo !== undefined ? { returnTo } : {}) });
       };
       let returned: unknown;

@@ -1,0 +1,191 @@
+/**
+ * RP-initiated logout against the local identity server: the local login ends, the IS session ends (the next
+ * login asks for the password again), the return to the logout callback URL is checked (missing, foreign,
+ * replayed state; logout consent denied), and the tokens can be revoked on the way out.
+ */
+import assert from 'node:assert/strict';
+import type { Wso2IsError } from '../lib/index.js';
+import { me, signIn, startWorld, type World } from './support/live.js';
+
+type SignInPage = { page: string; signedOut: string | null; messages: string[]; user: unknown };
+
+describe('RP-initiated logout (against the local identity server)', () => {
+  let world: World;
+
+  before(async () => {
+    world = await startWorld([{ clientId: 'logout-app' }]);
+  });
+  after(async () => {
+    await world?.close();
+  });
+
+  it('ends the local login and the IS session: the next login asks for the password again', async () => {
+    const app = world.apps[0]!;
+    const browser = world.browser();
+    const { me: before, askedPassword } = await signIn(browser, app);
+    assert.ok(askedPassword);
+    assert.ok(before.user, 'signed in');
+    assert.ok(before.tokens?.idToken);
+
+    const page = await browser.get(`${app.url}/logout`);
+    const toIs = new URL(page.redirects[1]!);
+    assert.equal(`${toIs.origin}${toIs.pathname}`, `${world.is.origin}/oidc/logout`, 'the browser is sent to the tenant end-session endpoint');
+    assert.equal(toIs.searchParams.get('id_token_hint'), before.tokens.idToken, 'the ID token of the login, found by the strategy itself');
+    assert.equal(toIs.searchParams.get('client_id'), app.clientId, 'client_id goes along (IS checks it against the hint)');
+    assert.equal(toIs.searchParams.get('post_logout_redirect_uri'), `${app.url}/signin`);
+    const state = toIs.searchParams.get('state');
+    assert.match(String(state), /^[\w-]{32,}$/, 'a random state');
+
+    const back = page.redirects.find((u) => u.startsWith(`${app.url}/signin?`));
+    assert.equal(new URL(back!).searchParams.get('state'), state, 'IS returns the state');
+    assert.equal(page.url, `${app.url}/signin?signedOut=1`, 'lands on the configured page');
+    assert.deepEqual(page.json, { page: 'signin', signedOut: '1', messages: [], user: null } satisfies SignInPage);
+
+    assert.equal((await me(browser, app)).user, null, 'the local login ended');
+    assert.ok(!(await app.sessionIds()).includes(before.sessionID), 'the logged-in session is gone from the store');
+
+    const again = await browser.get(`${app.url}/login`);
+    assert.match(again.url, /\/authenticationendpoint\/login\.do/, 'IS asks for the password again: its session ended');
+  });
+
+  it('POST /logout works the same way (the form README recommends)', async () => {
+    const app = world.apps[0]!;
+    const browser = world.browser();
+    const { me: before } = await signIn(browser, app);
+    const page = await browser.post(`${app.url}/logout`, {});
+    assert.equal(new URL(page.redirects[1]!).searchParams.get('id_token_hint'), before.tokens!.idToken);
+    assert.equal(page.url, `${app.url}/signin?signedOut=1`);
+    assert.equal((await me(browser, app)).user, null);
+    assert.match((await browser.get(`${app.url}/login`)).url, /\/authenticationendpoint\/login\.do/);
+  });
+
+  it('without a login in the session, the redirect carries client_id and no id_token_hint', async () => {
+    const app = world.apps[0]!;
+    const browser = world.browser();
+    const page = await browser.get(`${app.url}/logout`);
+    const toIs = new URL(page.redirects[1]!);
+    assert.equal(toIs.searchParams.get('client_id'), app.clientId);
+    assert.equal(toIs.searchParams.get('id_token_hint'), null);
+    assert.ok(toIs.searchParams.get('state'));
+  });
+
+  it('the logout response is not cached and goes only to the configured IS', async () => {
+    const app = world.apps[0]!;
+    const res = await fetch(`${app.url}/logout`, { redirect: 'manual' });
+    assert.equal(res.status, 302);
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    assert.ok(res.headers.get('location')!.startsWith(`${world.is.origin}/oidc/logout?`));
+  });
+
+  it('a replayed logout return (same state twice) is refused with a clear message, without a loop', async () => {
+    const app = world.apps[0]!;
+    const browser = world.browser();
+    await signIn(browser, app);
+    const page = await browser.get(`${app.url}/logout`);
+    const back = page.redirects.find((u) => u.startsWith(`${app.url}/signin?`))!;
+    const replay = await browser.get(back);
+    assert.equal(replay.url, `${app.url}/signin?signedOut=1`, 'lands on the configured page of this application');
+    assert.equal(replay.redirects.length, 2, 'one redirect, no loop');
+    const json = replay.json as SignInPage;
+    assert.equal(json.messages.length, 1);
+    assert.match(json.messages[0]!, /does not match a sign-out started in this browser/);
+  });
+
+  it('a logout return with a foreign state (started in another browser) is refused', async () => {
+    const app = world.apps[0]!;
+    const victim = world.browser();
+    const attacker = world.browser();
+    await signIn(attacker, app);
+    const started = await fetch(`${app.url}/logout`, { redirect: 'manual' });
+    const foreignState = new URL(started.headers.get('location')!).searchParams.get('state')!;
+    const page = await victim.get(`${app.url}/signin?state=${encodeURIComponent(foreignState)}`);
+    assert.equal(page.url, `${app.url}/signin?signedOut=1`);
+    assert.match((page.json as SignInPage).messages[0]!, /does not match a sign-out started in this browser/);
+  });
+
+  it('a logout return without state (error only, or state repeated) is refused', async () => {
+    const app = world.apps[0]!;
+    const browser = world.browser();
+    const noState = await browser.get(`${app.url}/signin?error=access_denied`);
+    assert.match((noState.json as SignInPage).messages[0]!, /does not match a sign-out started in this browser/);
+    const twice = await browser.get(`${app.url}/signin?state=a&state=a`);
+    assert.equal((twice.json as SignInPage).messages.length, 2);
+  });
+
+  it('a request without state or error is the sign-in page itself (next()), not a logout return', async () => {
+    const app = world.apps[0]!;
+    const res = await fetch(`${app.url}/signin?signedOut=1`, { redirect: 'manual' });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { page: 'signin', signedOut: '1', messages: [], user: null });
+  });
+
+  it('logout({ revoke: true }) revokes the access and refresh tokens at IS (200 with an empty body is success)', async () => {
+    const app = world.apps[0]!;
+    // The browser stops before IS's end-session endpoint: IS ending its session would revoke the grant by itself.
+    const stopAtIs = [`${world.is.origin}/oidc/logout`];
+    const plain = world.browser(stopAtIs);
+    const { me: kept } = await signIn(plain, app);
+    const left = await plain.post(`${app.url}/logout`, {});
+    assert.ok(left.stopped);
+    assert.equal(await world.active(app, kept.tokens!.accessToken), true, 'control: a plain logout leaves the tokens to IS');
+
+    const browser = world.browser(stopAtIs);
+    const { me: before } = await signIn(browser, app);
+    assert.ok(before.tokens?.refreshToken);
+    assert.equal(await world.active(app, before.tokens.accessToken), true);
+    const page = await browser.post(`${app.url}/logout-revoke`, {});
+    assert.ok(page.stopped, 'still sent on to IS');
+    assert.equal(new URL(page.url).searchParams.get('id_token_hint'), before.tokens.idToken);
+    assert.equal(await world.active(app, before.tokens.accessToken), false, 'access token revoked');
+    assert.equal(await world.active(app, before.tokens.refreshToken), false, 'refresh token revoked');
+    assert.equal((await me(browser, app)).user, null);
+  });
+
+  it('logoutCallback refuses a redirect to another site or one that would loop, at set-up', () => {
+    const strategy = world.apps[0]!.strategy;
+    for (const redirect of ['https://evil.example/', '//evil.example', '/signin?state=1', '/signin?error=x', 'javascript:alert(1)']) {
+      assert.throws(() => strategy.logoutCallback({ redirect }), (err: Wso2IsError) => err.code === 'CONFIG_INVALID', redirect);
+    }
+    assert.throws(() => strategy.logoutCallback({ redirect: '/ok', failureRedirect: 'https://evil.example/' }), /failureRedirect/);
+    assert.throws(() => strategy.logout({ revoke: 'yes' as unknown as boolean }), /revoke/);
+  });
+});
+
+describe('RP-initiated logout with IS logout consent', () => {
+  let world: World;
+
+  before(async () => {
+    world = await startWorld([{ clientId: 'consent-app' }], { logoutConsent: true });
+  });
+  after(async () => {
+    await world?.close();
+  });
+
+  it('"No" on IS\'s logout page (error=access_denied) lands on the configured page with a clear message; the IS session stays', async () => {
+    const app = world.apps[0]!;
+    const browser = world.browser();
+    await signIn(browser, app);
+    const ask = await browser.get(`${app.url}/logout`);
+    assert.match(ask.body, /Do you want to logout\?/);
+    const page = await browser.confirmLogout(ask, 'no');
+    const back = new URL(page.redirects.find((u) => u.startsWith(`${app.url}/signin?`))!);
+    assert.equal(back.searchParams.get('error'), 'access_denied');
+    assert.equal(page.url, `${app.url}/signin?signedOut=1`);
+    const json = page.json as SignInPage;
+    assert.equal(json.user, null, 'the local login ended all the same');
+    assert.match(json.messages[0]!, /cancelled at WSO2 Identity Server/);
+    const again = await signIn(browser, app);
+    assert.equal(again.askedPassword, false, 'IS still has its session: no password asked');
+  });
+
+  it('"Yes" on IS\'s logout page ends the IS session and returns with the state', async () => {
+    const app = world.apps[0]!;
+    const browser = world.browser();
+    await signIn(browser, app);
+    const ask = await browser.get(`${app.url}/logout`);
+    const page = await browser.confirmLogout(ask, 'yes');
+    assert.equal(page.url, `${app.url}/signin?signedOut=1`);
+    assert.deepEqual((page.json as SignInPage).messages, []);
+    assert.match((await browser.get(`${app.url}/login`)).url, /\/authenticationendpoint\/login\.do/);
+  });
+});
