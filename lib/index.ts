@@ -12,3 +12,4 @@ export type { LogoutOptions, LogoutCallbackOptions } from './logout.js';
 export type { RefreshOptions } from './refresh.js';
 export { MemorySessionIndex } from './session-index.js';
 export type { SessionIndex, SessionStoreLike, MemorySessionIndexOptions } from './session-index.js';
+export { BACKCHANNEL_LOGOUT_EVENT } from './backchannel-logout.js';

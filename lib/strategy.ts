@@ -22,6 +22,7 @@ import { classifyTokenError, cleanText } from './token-errors.js';
 import { storedTokens, tokensFrom, type StoredTokens, type Wso2IsTokens } from './tokens.js';
 import { createTransport, type Transport } from './transport.js';
 import { logoutCallbackHandler, logoutHandler, type LifecycleContext, type LogoutCallbackOptions, type LogoutOptions } from './logout.js';
+import { BackchannelLogout } from './backchannel-logout.js';
 import { TokenRefresher, revokeTokens, type RefreshOptions } from './refresh.js';
 import { MemorySessionIndex, type SessionIndex, type SessionStoreLike } from './session-index.js';
 
@@ -82,6 +83,7 @@ export class Wso2IsStrategy extends PassportStrategy {
   sessionIndex: SessionIndex = new MemorySessionIndex();
   private readonly lifecycle: LifecycleContext;
   private readonly refresher: TokenRefresher;
+  private readonly backchannel: BackchannelLogout;
 
   /** With `passReqToCallback: true` the verify callback receives the request first. */
   constructor(options: Wso2IsOptions & { passReqToCallback: true }, verify: VerifyFunctionWithRequest);
@@ -106,6 +108,7 @@ export class Wso2IsStrategy extends PassportStrategy {
       store: undefined,
     };
     this.refresher = new TokenRefresher(this.lifecycle);
+    this.backchannel = new BackchannelLogout(this.lifecycle);
   }
 
   /** Passport entry point: starts a login, or completes one when IS's response is in the request. */
@@ -154,6 +157,27 @@ export class Wso2IsStrategy extends PassportStrategy {
    */
   logoutCallback(options: LogoutCallbackOptions = {}): RequestHandler {
     return logoutCallbackHandler(this.lifecycle, options);
+  }
+
+  /**
+   * Route handler for OpenID Connect Back-Channel Logout: register its URL as the application's back-channel logout
+   * URL in IS. IS POSTs a form-urlencoded `logout_token` when an IS session ends (a logout from any application of
+   * that session, or an administrator terminating it). The token is verified with `jose` against the tenant JWKS
+   * (fetched through this strategy's transport, trusting the IS certificate) with the pinned `idTokenSigningAlg`:
+   * `iss`, `aud` (the client id), `iat` at most 5 minutes old (plus `clockTolerance`), `exp`, the back-channel
+   * `events` member, `sid` or `sub`, no `nonce`, `typ` `logout+jwt` when present, and a `jti` not seen before.
+   * Then every application session of that `sid` (or, without one, of that `sub`) is destroyed in the
+   * `express-session` store, found through {@link sessionIndex}; their next request is anonymous.
+   *
+   * Answers 200 on success, 400 with `{ error, error_description }` otherwise, always `Cache-Control: no-store`.
+   * No body parser is needed (an `express.urlencoded()` mounted before it works too).
+   *
+   * ```ts
+   * app.post('/backchannel-logout', strategy.backchannelLogout());
+   * ```
+   */
+  backchannelLogout(): RequestHandler {
+    return this.backchannel.handler();
   }
 
   /**

@@ -35,6 +35,8 @@ export interface LiveApp {
   clientSecret: string;
   strategy: Wso2IsStrategy;
   store: session.MemoryStore;
+  /** Status codes of the answers to IS's back-channel logout POSTs, in order. */
+  backchannelAnswers: number[];
   /** Session ids currently in the store. */
   sessionIds(): Promise<string[]>;
 }
@@ -64,7 +66,7 @@ async function listen(): Promise<{ server: Server; url: string }> {
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-function buildApp(strategy: Wso2IsStrategy, store: session.MemoryStore): express.Express {
+function buildApp(strategy: Wso2IsStrategy, store: session.MemoryStore, backchannelAnswers: number[]): express.Express {
   const passport = new Passport();
   passport.use(strategy);
   passport.serializeUser((user, done) => done(null, user));
@@ -82,6 +84,10 @@ function buildApp(strategy: Wso2IsStrategy, store: session.MemoryStore): express
     const messages = (req.session as unknown as { messages?: string[] }).messages ?? [];
     res.json({ page: 'signin', signedOut: req.query['signedOut'] ?? null, messages, user: req.user ?? null });
   });
+  app.post('/backchannel-logout', (_req, res, next) => {
+    res.on('finish', () => backchannelAnswers.push(res.statusCode));
+    next();
+  }, strategy.backchannelLogout());
   app.get('/me', (req, res) => {
     res.json({ user: req.user ?? null, tokens: strategy.getTokens(req) ?? null, sessionID: req.sessionID });
   });
@@ -127,7 +133,8 @@ export async function startWorld(specs: LiveAppSpec[], options: { logoutConsent?
       (_tokens, profile, done) => done(null, { id: profile.id, ...(profile.sessionId ? { sid: profile.sessionId } : {}) }),
     );
     const store = new session.MemoryStore();
-    const app = buildApp(strategy, store);
+    const backchannelAnswers: number[] = [];
+    const app = buildApp(strategy, store, backchannelAnswers);
     options.routes?.(app, strategy);
     server.on('request', app);
     return {
@@ -136,6 +143,7 @@ export async function startWorld(specs: LiveAppSpec[], options: { logoutConsent?
       clientSecret: `${spec.clientId}-secret`,
       strategy,
       store,
+      backchannelAnswers,
       sessionIds: () => new Promise<string[]>((resolve, reject) => {
         store.all((err, all) => (err ? reject(err as Error) : resolve(Object.keys(all ?? {}))));
       }),
