@@ -19,7 +19,7 @@ export interface BenchOptions {
   memoryLogins: number;
   /** Contender ids to run (default all). */
   only: string[] | undefined;
-  /** Directory for `node --cpu-prof` profiles of the passport-wso2is apps, when set. */
+  /** Directory for `node --cpu-prof` profiles of the apps (rounds only, not the memory phase), when set. */
   profileDir: string | undefined;
 }
 

@@ -61,7 +61,8 @@ export class Worker<A extends Api, Info = unknown> {
   /** Forks `file` (relative to bench/) through tsx and waits for it to say it is ready. */
   static async start<A extends Api, Info>(name: string, file: string, options: WorkerOptions = {}): Promise<Worker<A, Info>> {
     const execArgv = ['--import', 'tsx', '--expose-gc'];
-    if (options.cpuProfileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=${name}.cpuprofile`);
+    // One directory per process: tsx's module loader thread writes a (small) profile of its own.
+    if (options.cpuProfileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}/${name}`);
     const child = fork(fileURLToPath(new URL(file, import.meta.url)), options.args ?? [], {
       execArgv,
       env: { ...process.env, ...options.env },

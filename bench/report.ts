@@ -212,13 +212,14 @@ export function renderReport(run: RunResults): string {
     '',
     scenarioTable(run, (c) => c.redirect, 'req', false),
     '',
-    'Each client keeps its session cookie, so repeated redirects in one session keep (bounded) pending logins: passport-wso2is keeps up to 5 (tabs), the others keep 1.',
+    'Every redirect comes from a new browser (no cookie): the session is created, holds one pending login, and is stored. ' +
+      'The baseline redirects the way passport does (302, Location, empty body) after storing 32 random bytes in the session.',
     '',
     '## B. Full login (`/login`, then the callback: token exchange, ID token validation, session login)',
     '',
     scenarioTable(run, (c) => c.login, 'logins', true),
     '',
-    'Latency is that of the whole login (both requests). passport-wso2is runs with `userInfo` on (its default: one userinfo request per login) and, like for like with the peers, with `userInfo: false`. ' +
+    'Latency is that of the whole login (both requests). Each client keeps its session cookie from one login to the next (passport regenerates the session at each login). passport-wso2is runs with `userInfo` on (its default: one userinfo request per login) and, like for like with the peers, with `userInfo: false`. ' +
       'openid-client/passport verifies the ID token signature only with `enableNonRepudiationChecks` (the +sig row); passport-openidconnect never does.',
     '',
     '## C. Cold start (fresh process, ' + `${s.coldClients} concurrent first logins)`,

@@ -32,7 +32,7 @@ const contenders = CONTENDERS.filter((c) => !options.only || options.only.includ
 const log = (message: string): void => console.error(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)}s] ${message}`);
 
 function startApp(c: Contender, setup: Omit<ContenderSetup, 'callbackURL'>, opts: BenchOptions): Promise<App> {
-  const profile = opts.profileDir && c.role === 'subject' ? opts.profileDir : undefined;
+  const profile = opts.profileDir;
   return Worker.start<AppApi, AppInfo>(`app-${c.id}`, './app.ts', {
     args: [c.id],
     env: { BENCH_SETUP: JSON.stringify(setup) },
@@ -110,9 +110,11 @@ async function main(): Promise<number> {
       if (size) result(c).memory.pendingSession = size;
     }
 
+    // Redirects come from new browsers (no cookie: the usual "Sign in" click), logins from clients that keep their
+    // session cookie from one login to the next.
     const load = (c: Contender, operation: Operation, durationMs: number): Promise<LoadResult> => {
       const app = apps.get(c.id) as App;
-      return driver.call('load', { origin: app.info.origin, authorizeUrl, operation, clients: options.clients, durationMs });
+      return driver.call('load', { origin: app.info.origin, authorizeUrl, operation, clients: options.clients, durationMs, freshSessions: operation === 'redirect' });
     };
     /** One measured round of one contender: throughput and latency, the CPU both sides spent, what reached IS. */
     const measure = async (c: Contender, operation: Operation, durationMs: number): Promise<{ round: Round; counts: IsCounts }> => {

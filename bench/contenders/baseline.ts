@@ -19,7 +19,11 @@ export const defaults: CreateContender = async (setup: ContenderSetup) => {
     login: (req, res) => {
       const state = randomBytes(32).toString('base64url');
       sessionOf(req).baseline = state;
-      res.redirect(`${authorize}?response_type=code&client_id=${setup.clientId}&redirect_uri=${redirectUri}&scope=${scope}&state=${state}`);
+      // As passport's own redirect does: no content negotiation, no HTML body (Express's res.redirect has both).
+      res.statusCode = 302;
+      res.setHeader('Location', `${authorize}?response_type=code&client_id=${setup.clientId}&redirect_uri=${redirectUri}&scope=${scope}&state=${state}`);
+      res.setHeader('Content-Length', '0');
+      res.end();
     },
     callback: (req, res, next) => {
       const session = sessionOf(req);
