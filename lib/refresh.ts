@@ -64,8 +64,8 @@ function refreshError(err: unknown): Wso2IsError {
 
 /**
  * Refreshes the tokens of sessions, one refresh at a time per session: concurrent requests of one session share
- * the same refresh, and requests that still carry the refresh token just used reuse its result for a few seconds
- * (with "renew refresh token" on, IS refuses a refresh token once it has been used).
+ * the same refresh, and requests that still carry the tokens just refreshed (loaded before the refresh ended) reuse
+ * its result for a few seconds (with "renew refresh token" on, IS refuses a refresh token once it has been used).
  */
 export class TokenRefresher {
   private readonly inFlight = new Map<string, Promise<StoredTokens>>();
@@ -84,7 +84,8 @@ export class TokenRefresher {
     if (!tokens.refreshToken) {
       throw new Wso2IsError('NO_REFRESH_TOKEN', 'The access token is about to expire and this session holds no refresh token: enable the Refresh Token grant for the application in WSO2 IS, or sign the user in again.', { status: 401 });
     }
-    const from = hash(tokens.refreshToken);
+    // A request that loaded its session before a refresh finished still holds the old access token.
+    const from = hash(`${tokens.accessToken}\n${tokens.refreshToken}`);
     const key = (req as Request & { sessionID?: string }).sessionID ?? from;
     this.prune();
     const reused = this.recent.get(key);

@@ -88,6 +88,17 @@ function buildApp(strategy: Wso2IsStrategy, store: session.MemoryStore, backchan
     res.on('finish', () => backchannelAnswers.push(res.statusCode));
     next();
   }, strategy.backchannelLogout());
+  app.get('/refresh', async (req, res) => {
+    const margin = Number(req.query['margin'] ?? 60);
+    res.json({ tokens: (await strategy.refresh(req, { margin })) ?? null });
+  });
+  app.get('/api', (req, res, next) => strategy.refreshTokens({ margin: Number(req.query['margin'] ?? 7200) })(req, res, next), (req, res) => {
+    res.json({ tokens: strategy.getTokens(req) ?? null });
+  });
+  app.post('/revoke', async (req, res) => {
+    await strategy.revoke(req);
+    res.json({ revoked: true });
+  });
   app.get('/me', (req, res) => {
     res.json({ user: req.user ?? null, tokens: strategy.getTokens(req) ?? null, sessionID: req.sessionID });
   });
