@@ -23,6 +23,7 @@ import { storedTokens, tokensFrom, type StoredTokens, type Wso2IsTokens } from '
 import { createTransport, type Transport } from './transport.js';
 import { logoutCallbackHandler, logoutHandler, type LifecycleContext, type LogoutCallbackOptions, type LogoutOptions } from './logout.js';
 import { BackchannelLogout } from './backchannel-logout.js';
+import { frontchannelLogoutHandler } from './frontchannel-logout.js';
 import { TokenRefresher, revokeTokens, type RefreshOptions } from './refresh.js';
 import { MemorySessionIndex, type SessionIndex, type SessionStoreLike } from './session-index.js';
 
@@ -178,6 +179,23 @@ export class Wso2IsStrategy extends PassportStrategy {
    */
   backchannelLogout(): RequestHandler {
     return this.backchannel.handler();
+  }
+
+  /**
+   * Route handler for OpenID Connect Front-Channel Logout: register its URL as the application's front-channel
+   * logout URL in IS. When an IS session ends, IS's logout page loads it in a hidden iframe with `?iss=&sid=`; when
+   * `iss` is the configured issuer, every application session of that IS session (`sid`) ends (found through
+   * {@link sessionIndex}, and the request's own session when the iframe carries its cookie). Answers a small HTML
+   * page that IS may frame (`Content-Security-Policy: frame-ancestors` the IS origin), 400 when `iss` or `sid` is
+   * missing or `iss` is another issuer; always `Cache-Control: no-store`. Prefer back-channel logout where IS can
+   * reach the application: browsers may block third-party cookies and iframes.
+   *
+   * ```ts
+   * app.get('/frontchannel-logout', strategy.frontchannelLogout());
+   * ```
+   */
+  frontchannelLogout(): RequestHandler {
+    return frontchannelLogoutHandler(this.lifecycle);
   }
 
   /**

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import type { Wso2IsError } from '../lib/index.js';
-import { me, signIn, startWorld, type World } from './support/live.js';
+import { decodeJwt } from 'jose';
+import { me, signIn, startWorld, type LiveApp, type World } from './support/live.js';
 
 type SignInPage = { page: string; signedOut: string | null; messages: string[]; user: unknown };
 
@@ -187,5 +188,66 @@ describe('RP-initiated logout with IS logout consent', () => {
     assert.equal(page.url, `${app.url}/signin?signedOut=1`);
     assert.deepEqual((page.json as SignInPage).messages, []);
     assert.match((await browser.get(`${app.url}/login`)).url, /\/authenticationendpoint\/login\.do/);
+  });
+});
+
+describe('front-channel logout (against the local identity server)', () => {
+  let world: World;
+
+  before(async () => {
+    world = await startWorld([{ clientId: 'fc-app-a', frontchannel: true }, { clientId: 'fc-app-b' }]);
+  });
+  after(async () => {
+    await world?.close();
+  });
+
+  it('a logout from another application loads this application\'s front-channel URL in IS\'s page, which ends its session', async () => {
+    const [appA, appB] = world.apps as [LiveApp, LiveApp];
+    const browser = world.browser();
+    const a = await signIn(browser, appA);
+    await signIn(browser, appB);
+    const sid = String(decodeJwt(a.me.tokens!.idToken)['sid']);
+
+    const page = await browser.get(`${appB.url}/logout`);
+    assert.equal(page.url, `${appB.url}/signin?signedOut=1`);
+    const frame = browser.history.find((h) => h.kind === 'iframe' && h.url.startsWith(`${appA.url}/frontchannel-logout?`));
+    assert.ok(frame, 'IS loaded the front-channel logout URL in an iframe');
+    assert.equal(frame.status, 200);
+    const params = new URL(frame.url).searchParams;
+    assert.equal(params.get('sid'), sid);
+    assert.equal(params.get('iss'), world.is.issuer());
+    assert.ok(!(await appA.sessionIds()).includes(a.me.sessionID), 'the session is destroyed in the store');
+    assert.equal((await me(browser, appA)).user, null);
+  });
+
+  it('works without the application\'s cookie (third-party cookies blocked): the session is found by sid', async () => {
+    const [appA] = world.apps as [LiveApp];
+    const browser = world.browser();
+    const a = await signIn(browser, appA);
+    const sid = String(decodeJwt(a.me.tokens!.idToken)['sid']);
+    const res = await fetch(`${appA.url}/frontchannel-logout?iss=${encodeURIComponent(world.is.issuer())}&sid=${encodeURIComponent(sid)}`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type')!, /text\/html/);
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    assert.match(res.headers.get('content-security-policy')!, new RegExp(`frame-ancestors 'self' ${world.is.origin}`));
+    assert.equal((await me(browser, appA)).user, null);
+  });
+
+  it('another issuer, a missing sid or an unknown sid ends no session', async () => {
+    const [appA] = world.apps as [LiveApp];
+    const browser = world.browser();
+    const a = await signIn(browser, appA);
+    const sid = String(decodeJwt(a.me.tokens!.idToken)['sid']);
+    const url = (q: string) => `${appA.url}/frontchannel-logout?${q}`;
+    const otherIssuer = await browser.get(url(`iss=${encodeURIComponent(`${world.is.origin}/t/acme.com/oauth2/token`)}&sid=${sid}`));
+    assert.equal(otherIssuer.status, 400);
+    const noSid = await browser.get(url(`iss=${encodeURIComponent(world.is.issuer())}`));
+    assert.equal(noSid.status, 400);
+    const twice = await browser.get(url(`iss=${encodeURIComponent(world.is.issuer())}&sid=${sid}&sid=${sid}`));
+    assert.equal(twice.status, 400);
+    const unknown = await fetch(url(`iss=${encodeURIComponent(world.is.issuer())}&sid=00000000-0000-4000-a000-000000000000`));
+    assert.equal(unknown.status, 200);
+    assert.ok((await appA.sessionIds()).includes(a.me.sessionID));
+    assert.ok((await me(browser, appA)).user, 'still signed in');
   });
 });

@@ -88,6 +88,7 @@ function buildApp(strategy: Wso2IsStrategy, store: session.MemoryStore, backchan
     res.on('finish', () => backchannelAnswers.push(res.statusCode));
     next();
   }, strategy.backchannelLogout());
+  app.get('/frontchannel-logout', strategy.frontchannelLogout());
   app.get('/refresh', async (req, res) => {
     const margin = Number(req.query['margin'] ?? 60);
     res.json({ tokens: (await strategy.refresh(req, { margin })) ?? null });
