@@ -6,6 +6,7 @@
  * - `GET /login`: starts the login at IS, and receives IS's callback (one URL for both, as WSO2's samples do).
  * - `GET /`: the dashboard, protected by `requiresAuth` (the sample's `requires_auth`).
  * - `POST /logout`: signs out here and at IS, which returns to the sign-in page (the logout callback URL).
+ * - `POST /backchannel-logout`: IS's back-channel logout (not in the Flask sample).
  *
  * `createExampleApp(auth_config)` builds the application; `npm start` (example/start.ts) serves it over HTTPS next
  * to the local identity server. In your own application, import from 'passport-wso2is' instead of '../lib/index.js'.
@@ -109,6 +110,10 @@ export function createExampleApp(authConfig: AuthConfig, options: ExampleAppOpti
   const app = express();
   app.disable('x-powered-by');
   app.use('/static', express.static(STATIC_DIR, { index: false }));
+  // Back-channel logout: IS POSTs a signed logout token here when the IS session ends elsewhere (another
+  // application's logout, an administrator); the example sessions of that IS session end. A server-to-server call,
+  // so it comes before the session middleware. Register this URL as the application's back-channel logout URL.
+  app.post('/backchannel-logout', strategy.backchannelLogout());
   app.use(
     session({
       name: 'wso2is-example.sid',

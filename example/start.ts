@@ -61,6 +61,7 @@ if (localIdentityServer) {
         name: 'passport-wso2is example',
         // IS has no separate logout URL setting: the logout callback is registered as a callback URL too.
         redirectUris: [auth_config.login_callback_url, auth_config.logout_callback_url],
+        backchannelLogoutUri: `${auth_config.client_host}/backchannel-logout`,
       },
     ],
   }).catch(async (err: unknown) => {

@@ -83,6 +83,7 @@ describe('example app in a real browser (headless Chromium)', function () {
           clientSecret: CLIENT_SECRET,
           name: 'passport-wso2is example',
           redirectUris: [`${origin}/login`, `${origin}/signin`],
+          backchannelLogoutUri: `${origin}/backchannel-logout`,
         },
       ],
     });
@@ -251,6 +252,24 @@ describe('example app in a real browser (headless Chromium)', function () {
     if (page.url().startsWith(is.origin)) await answerConsent(page, 'approve');
     await expectDashboard(page);
     assert.ok(!visited.some((url) => url.includes('/authenticationendpoint/login.do')), `no IS login page: ${visited.join(', ')}`);
+  });
+
+  it('signs the user out when the IS session ends elsewhere (back-channel logout)', async function () {
+    const page = await (await newContext()).newPage();
+    await page.goto(`${origin}/login`);
+    await signInAtIs(page, 'admin', 'admin');
+    await answerConsent(page, 'approve');
+    await expectDashboard(page);
+
+    // The user logs out at IS itself (as from another application of the same IS session).
+    await page.goto(`${is.origin}/oidc/logout?client_id=${CLIENT_ID}`);
+    await page.click('#approve');
+    await page.waitForSelector('#logout-success');
+    await snap(page, 'IS logged out');
+
+    // IS told the example over the back channel: its session is gone.
+    await page.goto(`${origin}/`);
+    await expectSigninPage(page);
   });
 
   it('shows access_denied and IS\'s description when the user denies consent', async function () {
