@@ -168,10 +168,10 @@ export class BackchannelLogout {
       } catch (err) {
         if (err instanceof Refused) {
           log('back-channel logout token refused: %s', err.message);
-          return answer(res, 400, { error: 'invalid_request', error_description: `The logout token was refused: ${err.message}.` });
+          return answer(res, 400, { error: 'invalid_request', error_description: `The logout token was refused: ${err.message}.`, code: 'LOGOUT_TOKEN_INVALID' });
         }
         log('back-channel logout failed: %s', (err as Error).message);
-        return answer(res, 400, { error: 'server_error', error_description: 'The logout token could not be verified now (WSO2 IS keys unavailable).' });
+        return answer(res, 400, { error: 'server_error', error_description: 'The logout token could not be verified now (WSO2 IS keys unavailable).', code: 'LOGOUT_FAILED' });
       }
       try {
         const ids = await this.ctx.index().take(target.sid !== undefined ? { sid: target.sid } : { sub: target.sub as string });
@@ -184,7 +184,7 @@ export class BackchannelLogout {
         return answer(res, 200);
       } catch (err) {
         log('back-channel logout could not end the sessions: %s', (err as Error).message);
-        return answer(res, 400, { error: 'server_error', error_description: 'The sessions of this logout could not be ended.' });
+        return answer(res, 400, { error: 'server_error', error_description: 'The sessions of this logout could not be ended.', code: 'LOGOUT_FAILED' });
       }
     };
     return (req: Request, res: Response, next: NextFunction) => {

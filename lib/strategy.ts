@@ -170,7 +170,8 @@ export class Wso2IsStrategy extends PassportStrategy {
    * Then every application session of that `sid` (or, without one, of that `sub`) is destroyed in the
    * `express-session` store, found through {@link sessionIndex}; their next request is anonymous.
    *
-   * Answers 200 on success, 400 with `{ error, error_description }` otherwise, always `Cache-Control: no-store`.
+   * Answers 200 on success, 400 with `{ error, error_description, code }` otherwise (`code` `LOGOUT_TOKEN_INVALID` for
+   * a refused token, `LOGOUT_FAILED` when the keys or the session store failed), always `Cache-Control: no-store`.
    * No body parser is needed (an `express.urlencoded()` mounted before it works too).
    *
    * ```ts

@@ -109,8 +109,9 @@ describe('back-channel logout (against the local identity server)', () => {
       const res = await world.post(`${appA.url}/backchannel-logout`, { logout_token: logoutToken });
       assert.equal(res.status, 400, res.text);
       assert.equal(res.headers.get('cache-control'), 'no-store');
-      const body = JSON.parse(res.text) as { error: string; error_description: string };
+      const body = JSON.parse(res.text) as { error: string; error_description: string; code: string };
       assert.equal(body.error, 'invalid_request');
+      assert.equal(body.code, 'LOGOUT_TOKEN_INVALID');
       assert.match(body.error_description, rule);
       assert.ok(!body.error_description.includes(logoutToken.split('.')[1]!), 'the token is not echoed');
       assert.ok((await appA.sessionIds()).includes(sessionID), 'the session was not ended');
