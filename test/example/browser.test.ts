@@ -312,6 +312,8 @@ describe('example app in a real browser (headless Chromium)', function () {
     const first = await context.newPage();
     const second = await context.newPage();
 
+    // (Not both tabs on IS's login page at once: the local identity server keeps one login per browser, in
+    // oidc-provider's interaction cookie, so the older tab's login page expires; real IS keys it by sessionDataKey.)
     // Tab 1 signs in at IS, but its way back to the application is slow: the browser holds the callback request
     // (IS's redirect) before sending it. Playwright's page.route does not see redirects; the DevTools Fetch domain
     // does. Cookies are attached when the request leaves, as with a slow network.
