@@ -34,8 +34,17 @@ export function stateOf(session: SessionLike, key: string): StrategySessionState
   return state;
 }
 
+/** Session keys of every strategy instance in this process: each login carries all of them over. */
+const namespaces = new Set<string>();
+
+/** Records a strategy's session key, so that a login through another strategy keeps this one's state. */
+export function registerSessionKey(key: string): void {
+  namespaces.add(key);
+}
+
 /**
- * Makes the strategy's namespace (pending logins of other tabs, the new tokens) and the `returnTo` survive the
+ * Makes the strategy's namespace (pending logins of other tabs, the new tokens), those of the other strategies in
+ * the process (another tenant's tokens and pending logins) and the `returnTo` survive the
  * session regeneration that passport 0.6+ performs in `req.login()` against session fixation. Without it, a
  * second tab's login and the tokens would be lost the moment the first login succeeds. The new session still
  * gets a new id; only these values are copied.
@@ -57,6 +66,7 @@ export function carryAcrossRegeneration(
     return regenerate.call(this, (err?: unknown) => {
       const fresh = (req as Request & { session?: SessionLike }).session;
       if (!err && fresh && fresh !== session) {
+        for (const other of namespaces) if (other !== key && session[other] !== undefined) fresh[other] = session[other];
         fresh[key] = state;
         if (returnTo !== undefined) fresh['returnTo'] = returnTo;
         // `req.sessionID` is the new session's id from here on (back-channel logout indexes it).

@@ -17,7 +17,7 @@ import { Wso2IsError, findWso2IsError, type Wso2IsFailure } from './errors.js';
 import { addPendingLogin, takePendingLogin, type PendingLogin } from './pending-logins.js';
 import { buildProfile, sameSubject, type Wso2IsProfile } from './profile.js';
 import { isSafeReturnTo } from './return-to.js';
-import { carryAcrossRegeneration, requireSession, stateOf } from './session.js';
+import { carryAcrossRegeneration, registerSessionKey, requireSession, stateOf } from './session.js';
 import { classifyTokenError, cleanText } from './token-errors.js';
 import { storedTokens, tokensFrom, type StoredTokens, type Wso2IsTokens } from './tokens.js';
 import { createTransport, type Transport } from './transport.js';
@@ -100,6 +100,7 @@ export class Wso2IsStrategy extends PassportStrategy {
     this.log = createDebug(`passport-wso2is:${this.name}`);
     this.transport = createTransport(this.config);
     this.issuer = new IssuerConfiguration(this.config, this.transport, this.log);
+    registerSessionKey(this.config.sessionKey);
     this.lifecycle = {
       config: this.config,
       issuer: this.issuer,

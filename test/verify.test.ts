@@ -304,10 +304,10 @@ describe('verify callback', () => {
       );
     });
 
-    // BUG: carryAcrossRegeneration (lib/session.ts) carries only the namespace of the strategy that logs in
+    // Regression: carryAcrossRegeneration (lib/session.ts) used to carry only the namespace of the strategy that logs in
     // across passport's session regeneration. Logging in with tenant B therefore erases tenant A's tokens
     // (needed for A's logout id_token_hint and API calls) from the session: /me shows tokens['tenant-a'] = null.
-    it.skip('logging in with tenant B keeps tenant A\'s tokens', async () => {
+    it('logging in with tenant B keeps tenant A\'s tokens', async () => {
       const client = await twoTenants();
       await client.get((await begin(client, a, '/login/tenant-a')).callback);
       const tokensA = (await me(client)).tokens['tenant-a'];
@@ -318,9 +318,9 @@ describe('verify callback', () => {
       assert.ok(after.tokens['tenant-b']);
     });
 
-    // BUG: same cause: a tab's pending login for tenant A is erased when another tab's tenant B login completes,
+    // Regression, same cause: a tab's pending login for tenant A is erased when another tab's tenant B login completes,
     // so tab A's callback fails LOGIN_NOT_FOUND ("no login is pending in this session").
-    it.skip('a pending login of tenant A survives the completion of a tenant B login (tabs)', async () => {
+    it('a pending login of tenant A survives the completion of a tenant B login (tabs)', async () => {
       const client = await twoTenants();
       const tabA = await begin(client, a, '/login/tenant-a');
       const tabB = await begin(client, b, '/login/tenant-b');
