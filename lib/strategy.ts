@@ -420,7 +420,7 @@ export class Wso2IsStrategy extends PassportStrategy {
         namespace.tokens = storedTokens(tokens);
         const index = () => this.indexSession(req, tokens.claims);
         carryAcrossRegeneration(req, this.config.sessionKey, namespace, returnTo, index);
-        if (typeof (req.session as { regenerate?: unknown } | undefined)?.regenerate !== 'function') index();
+        if (typeof (req as Request & { session?: { regenerate?: unknown } }).session?.regenerate !== 'function') index();
         this.success(user, { ...info, ...(returnTo !== undefined ? { returnTo } : {}) });
       };
       let returned: unknown;

@@ -12,7 +12,7 @@ import { generateKeyPair, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import * as jose from 'jose';
 import { loadSigningKey } from '../identity-server/keys.js';
-import { BACKCHANNEL_LOGOUT_EVENT } from '../lib/index.js';
+import { BACKCHANNEL_LOGOUT_EVENT, MemorySessionIndex, type SessionIndex } from '../lib/index.js';
 import { TEST_DATA_DIR } from './identity-server/fixture.js';
 import { me, signIn, startWorld, type LiveApp, type World } from './support/live.js';
 
@@ -249,5 +249,63 @@ describe('back-channel logout (against the local identity server)', () => {
     assert.ok(!ids.includes(one.me.sessionID) && !ids.includes(two.me.sessionID), 'both sessions of the user ended');
     assert.equal((await me(first, appA)).user, null);
     assert.equal((await me(second, appA)).user, null);
+  });
+});
+
+describe('session index', () => {
+  it('MemorySessionIndex: take by sid returns that IS session\'s application sessions once; by sub, all of the user\'s', () => {
+    const index = new MemorySessionIndex();
+    index.add('sid-1', 'alice', 's1');
+    index.add('sid-1', 'alice', 's2');
+    index.add('sid-2', 'alice', 's3');
+    index.add('sid-3', 'bob', 's4');
+    assert.deepEqual(index.take({ sid: 'sid-1' }).sort(), ['s1', 's2']);
+    assert.deepEqual(index.take({ sid: 'sid-1' }), [], 'taken once');
+    assert.deepEqual(index.take({ sub: 'alice' }), ['s3'], 'what a sid logout took is gone from the user too');
+    assert.deepEqual(index.take({ sub: 'nobody' }), []);
+    assert.equal(index.size, 1);
+  });
+
+  it('MemorySessionIndex is bounded: past maxSessions the oldest entries are forgotten', () => {
+    const index = new MemorySessionIndex({ maxSessions: 3 });
+    for (let i = 1; i <= 5; i++) index.add(`sid-${i}`, 'alice', `s${i}`);
+    assert.equal(index.size, 3);
+    assert.deepEqual(index.take({ sid: 'sid-1' }), []);
+    assert.deepEqual(index.take({ sub: 'alice' }).sort(), ['s3', 's4', 's5']);
+  });
+
+  describe('a custom index (distributed deployments)', () => {
+    let world: World;
+    const calls: Array<[string, ...unknown[]]> = [];
+
+    before(async () => {
+      world = await startWorld([{ clientId: 'idx-app-a', backchannel: true }, { clientId: 'idx-app-b' }]);
+      const memory = new MemorySessionIndex();
+      world.apps[0]!.strategy.sessionIndex = {
+        add: async (sid, sub, sessionId) => {
+          calls.push(['add', sid, sub, sessionId]);
+          memory.add(sid, sub, sessionId);
+        },
+        take: async (key) => {
+          calls.push(['take', key]);
+          return memory.take(key);
+        },
+      } satisfies SessionIndex;
+    });
+    after(async () => {
+      await world?.close();
+    });
+
+    it('is written at login with the session id passport gives the session after regenerating it, and read by back-channel logout', async () => {
+      const [appA, appB] = world.apps as [LiveApp, LiveApp];
+      const browser = world.browser();
+      const { me: a } = await signIn(browser, appA);
+      const claims = jose.decodeJwt(a.tokens!.idToken);
+      assert.deepEqual(calls, [['add', claims['sid'], claims.sub, a.sessionID]], 'the id of the session the browser now holds');
+      await signIn(browser, appB);
+      await browser.get(`${appB.url}/logout`);
+      assert.deepEqual(calls[1], ['take', { sid: claims['sid'] }]);
+      assert.equal((await me(browser, appA)).user, null);
+    });
   });
 });
