@@ -198,11 +198,12 @@ export function renderReport(run: RunResults): string {
     `# passport-wso2is benchmark${run.smoke ? ' (smoke run: figures are not meaningful)' : ''}`,
     '',
     `${run.date} · ${m.cpu} × ${m.cores} cores, ${m.memoryGiB} GiB · Node ${m.node} ${m.platform} · ${s.clients} concurrent keep-alive clients · ` +
-      `${s.rounds} rounds of ${s.redirectMs / 1000} s (redirect) and ${s.loginMs / 1000} s (login) per contender, order rotating · run took ${run.durationSec} s`,
+      `${s.rounds} rounds of ${s.redirectMs / 1000} s (redirect) and ${s.loginMs / 1000} s (login) per contender, order rotating · run took ${run.durationSec} s · load average ${m.loadAverage.map((l) => l.toFixed(1)).join(' → ')}`,
     '',
     'Every app: Express 5, express-session (MemoryStore), passport 0.7, scopes `openid profile email`, one process each; ' +
       'the driver and the identity server stand-in (HTTPS, own CA, RS256 ID tokens signed per request) run in processes of their own on the same cores. ' +
-      'Ratios compare medians of the same run; "best peer" is the fastest of openid-client/passport and passport-openidconnect (and the +sig variant).',
+      'Ratios compare medians of the same run; "best peer" is the fastest of openid-client/passport and passport-openidconnect (and the +sig variant). ' +
+      'Throughput and latency suffer from anything else running on the machine (see the load average); the app CPU time per operation is the steadier figure.',
     '',
     `**Stand-in alone** (token exchange with PKCE + userinfo, the IS work of one login, driven directly): ${num(run.standIn.opsPerSec)} per second, ` +
       `p50 ${num(run.standIn.latency.p50, 2)} ms, p99 ${num(run.standIn.latency.p99, 2)} ms (driver and stand-in sharing the cores), ${ratio(run.standIn.opsPerSec, fastestLogin)} the fastest contender's logins/s; ` +

@@ -69,7 +69,15 @@ export interface RunResults {
   date: string;
   smoke: boolean;
   durationSec: number;
-  machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string };
+  machine: {
+    cpu: string;
+    cores: number;
+    memoryGiB: number;
+    node: string;
+    platform: string;
+    /** 1-minute load average before and after the run: other work on the machine makes throughput noisy. */
+    loadAverage: [number, number];
+  };
   settings: { clients: number; rounds: number; redirectMs: number; loginMs: number; warmupMs: number; coldClients: number; memoryLogins: number };
   /** The stand-in alone: token exchange + userinfo, as one login asks of it. */
   standIn: LoadResult & { isCpuUsPerOp: number };

@@ -10,7 +10,7 @@
  *   A/B. rounds in rotating order: login redirect, then full login (D: IS requests per login counted here)
  *   E. RSS after 10,000 logins, each app in a fresh process
  */
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { CONTENDERS, type Contender } from './contenders/index.js';
@@ -27,6 +27,7 @@ import { spread } from './stats.js';
 type App = Worker<AppApi, AppInfo>;
 
 const started = performance.now();
+const loadBefore = loadavg()[0] ?? 0;
 const options = readOptions();
 const contenders = CONTENDERS.filter((c) => !options.only || options.only.includes(c.id));
 const log = (message: string): void => console.error(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)}s] ${message}`);
@@ -119,6 +120,7 @@ async function main(): Promise<number> {
     /** One measured round of one contender: throughput and latency, the CPU both sides spent, what reached IS. */
     const measure = async (c: Contender, operation: Operation, durationMs: number): Promise<{ round: Round; counts: IsCounts }> => {
       const app = apps.get(c.id) as App;
+      await app.call('settle', undefined);
       await is.call('reset', undefined);
       const cpuBefore = await app.call('cpu', undefined);
       const r = await load(c, operation, durationMs);
@@ -207,7 +209,7 @@ async function main(): Promise<number> {
     date: new Date().toISOString(),
     smoke: options.smoke,
     durationSec: Math.round((performance.now() - started) / 1000),
-    machine: { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },
+    machine: { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}`, loadAverage: [loadBefore, loadavg()[0] ?? 0] },
     settings: {
       clients: options.clients,
       rounds: options.rounds,
