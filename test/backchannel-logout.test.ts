@@ -225,6 +225,32 @@ describe('back-channel logout (against the local identity server)', () => {
     });
   });
 
+  it('a session store that fails to end the sessions: 400 LOGOUT_FAILED, no-store', async () => {
+    const browser = world.browser();
+    const { me: signedIn } = await signIn(browser, appA);
+    const jwk = await loadSigningKey(TEST_DATA_DIR, 'carbon.super');
+    const logoutToken = await new jose.SignJWT({ events: { [BACKCHANNEL_LOGOUT_EVENT]: {} }, sid: String(jose.decodeJwt(signedIn.tokens!.idToken)['sid']) })
+      .setProtectedHeader({ alg: 'RS256', kid: jwk.kid, typ: 'logout+jwt' })
+      .setIssuer(world.is.issuer())
+      .setAudience(appA.clientId)
+      .setIssuedAt()
+      .setExpirationTime('2m')
+      .setJti(randomUUID())
+      .sign(await jose.importJWK(jwk as unknown as jose.JWK, 'RS256'));
+    const destroy = appA.store.destroy;
+    appA.store.destroy = (_sid: string, callback?: (err?: unknown) => void) => callback?.(new Error('store unavailable'));
+    try {
+      const res = await world.post(`${appA.url}/backchannel-logout`, { logout_token: logoutToken });
+      assert.equal(res.status, 400);
+      assert.equal(res.headers.get('cache-control'), 'no-store');
+      const body = JSON.parse(res.text) as { error: string; error_description: string; code: string };
+      assert.deepEqual([body.error, body.code], ['server_error', 'LOGOUT_FAILED']);
+      assert.ok(!body.error_description.includes('store unavailable'), 'no internals in the answer');
+    } finally {
+      appA.store.destroy = destroy;
+    }
+  });
+
   it('a logout token naming only sub ends every session of that user in this application', async () => {
     const first = world.browser();
     const second = world.browser();

@@ -1,12 +1,16 @@
 /**
  * RP-initiated logout against the local identity server: the local login ends, the IS session ends (the next
  * login asks for the password again), the return to the logout callback URL is checked (missing, foreign,
- * replayed state; logout consent denied), and the tokens can be revoked on the way out.
+ * replayed state; logout consent denied), and the tokens can be revoked on the way out. Also front-channel logout,
+ * and what still works (and how the rest fails) while IS is down.
  */
 import assert from 'node:assert/strict';
-import type { Wso2IsError } from '../lib/index.js';
-import { decodeJwt } from 'jose';
-import { me, signIn, startWorld, type LiveApp, type World } from './support/live.js';
+import { randomUUID } from 'node:crypto';
+import { SignJWT, decodeJwt, importJWK, type JWK } from 'jose';
+import { loadSigningKey } from '../identity-server/keys.js';
+import { BACKCHANNEL_LOGOUT_EVENT, type Wso2IsError } from '../lib/index.js';
+import { TEST_DATA_DIR } from './identity-server/fixture.js';
+import { me, signIn, startWorld, type LiveApp, type Me, type World } from './support/live.js';
 
 type SignInPage = { page: string; signedOut: string | null; messages: string[]; user: unknown };
 
@@ -249,5 +253,59 @@ describe('front-channel logout (against the local identity server)', () => {
     assert.equal(unknown.status, 200);
     assert.ok((await appA.sessionIds()).includes(a.me.sessionID));
     assert.ok((await me(browser, appA)).user, 'still signed in');
+  });
+});
+
+describe('sign-out, refresh and back-channel logout while IS is down', () => {
+  let world: World;
+  let app: LiveApp;
+  let browser: ReturnType<World['browser']>;
+  let bystander: ReturnType<World['browser']>;
+  let signedIn: Me;
+  let logoutToken: string;
+
+  before(async () => {
+    world = await startWorld([{ clientId: 'down-app', backchannel: true }]);
+    app = world.apps[0]!;
+    // Both browsers sign in while IS is up (the strategy caches discovery), and stop at IS's end-session endpoint.
+    browser = world.browser([`${world.is.origin}/oidc/logout`]);
+    bystander = world.browser([`${world.is.origin}/oidc/logout`]);
+    await signIn(browser, app);
+    signedIn = (await signIn(bystander, app)).me;
+    const jwk = await loadSigningKey(TEST_DATA_DIR, 'carbon.super');
+    logoutToken = await new SignJWT({ events: { [BACKCHANNEL_LOGOUT_EVENT]: {} }, sid: String(decodeJwt(signedIn.tokens!.idToken)['sid']) })
+      .setProtectedHeader({ alg: 'RS256', kid: jwk.kid, typ: 'logout+jwt' })
+      .setIssuer(world.is.issuer())
+      .setAudience(app.clientId)
+      .setIssuedAt()
+      .setExpirationTime('2m')
+      .setJti(randomUUID())
+      .sign(await importJWK(jwk as unknown as JWK, 'RS256'));
+    await world.is.stop();
+  });
+  after(async () => {
+    await world?.close();
+  });
+
+  it('a failed revocation does not stop the sign-out: the local login ends and the browser is sent to IS', async () => {
+    const page = await browser.post(`${app.url}/logout-revoke`, {});
+    assert.ok(page.stopped && page.url.startsWith(`${world.is.origin}/oidc/logout?`), page.url);
+    assert.equal((await me(browser, app)).user, null);
+  });
+
+  it('a refresh fails with IS_UNREACHABLE (502)', async () => {
+    const res = await bystander.get(`${app.url}/refresh?margin=7200`);
+    assert.equal(res.status, 502);
+    assert.equal((res.json as { code: string }).code, 'IS_UNREACHABLE');
+    assert.deepEqual((await me(bystander, app)).tokens, signedIn.tokens, 'the session keeps its tokens');
+  });
+
+  it('a back-channel logout whose keys cannot be fetched answers 400 LOGOUT_FAILED and ends nothing', async () => {
+    const res = await world.post(`${app.url}/backchannel-logout`, { logout_token: logoutToken });
+    assert.equal(res.status, 400);
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    const body = JSON.parse(res.text) as { error: string; code: string };
+    assert.deepEqual([body.error, body.code], ['server_error', 'LOGOUT_FAILED']);
+    assert.ok((await me(bystander, app)).user, 'still signed in');
   });
 });

@@ -199,7 +199,7 @@ export async function startWorld(specs: LiveAppSpec[], options: { logoutConsent?
         server.closeAllConnections();
         server.close(() => resolve());
       })));
-      await is.stop();
+      await is.stop().catch(() => undefined); // a test may have stopped it already
       await agent.close();
     },
   };
