@@ -34,12 +34,25 @@ export function stateOf(session: SessionLike, key: string): StrategySessionState
   return state;
 }
 
-/** Session keys of every strategy instance in this process: each login carries all of them over. */
-const namespaces = new Set<string>();
+/** Called when a login through another strategy carried this strategy's state into a new session (new id). */
+export type CarriedHook = (req: Request, state: StrategySessionState) => void;
 
-/** Records a strategy's session key, so that a login through another strategy keeps this one's state. */
-export function registerSessionKey(key: string): void {
-  namespaces.add(key);
+/** Session keys of every strategy instance in this process (each login carries all of them over), with their hooks. */
+const namespaces = new Map<string, Set<CarriedHook>>();
+
+/**
+ * Records a strategy's session key, so that a login through another strategy keeps this one's state; `onCarried`
+ * then runs with the request (whose `sessionID` is the new one), e.g. to re-index the session for back-channel logout.
+ */
+export function registerSessionKey(key: string, onCarried?: CarriedHook): void {
+  let hooks = namespaces.get(key);
+  if (!hooks) namespaces.set(key, (hooks = new Set()));
+  if (onCarried) hooks.add(onCarried);
+}
+
+/** Forgets a hook registered with {@link registerSessionKey} (the strategy was closed). */
+export function unregisterCarriedHook(key: string, onCarried: CarriedHook): void {
+  namespaces.get(key)?.delete(onCarried);
 }
 
 /**
@@ -66,11 +79,17 @@ export function carryAcrossRegeneration(
     return regenerate.call(this, (err?: unknown) => {
       const fresh = (req as Request & { session?: SessionLike }).session;
       if (!err && fresh && fresh !== session) {
-        for (const other of namespaces) if (other !== key && session[other] !== undefined) fresh[other] = session[other];
+        const carried: Array<[Set<CarriedHook>, StrategySessionState]> = [];
+        for (const [other, hooks] of namespaces) {
+          if (other === key || session[other] === undefined) continue;
+          fresh[other] = session[other];
+          if (hooks.size > 0 && typeof session[other] === 'object' && session[other] !== null) carried.push([hooks, session[other] as StrategySessionState]);
+        }
         fresh[key] = state;
         if (returnTo !== undefined) fresh['returnTo'] = returnTo;
         // `req.sessionID` is the new session's id from here on (back-channel logout indexes it).
         onRegenerated?.();
+        for (const [hooks, carriedState] of carried) for (const hook of hooks) hook(req, carriedState);
       }
       cb(err);
     });

@@ -1,6 +1,7 @@
 import { Strategy as PassportStrategy } from 'passport-strategy';
 import * as oidc from 'openid-client';
 import createDebug from 'debug';
+import { decodeJwt } from 'jose';
 import type { Request, RequestHandler } from 'express';
 import {
   RESERVED_PARAMS,
@@ -17,7 +18,7 @@ import { Wso2IsError, findWso2IsError, type Wso2IsFailure } from './errors.js';
 import { addPendingLogin, takePendingLogin, type PendingLogin } from './pending-logins.js';
 import { buildProfile, sameSubject, type Wso2IsProfile } from './profile.js';
 import { isSafeReturnTo } from './return-to.js';
-import { carryAcrossRegeneration, registerSessionKey, requireSession, stateOf } from './session.js';
+import { carryAcrossRegeneration, registerSessionKey, requireSession, stateOf, unregisterCarriedHook, type CarriedHook } from './session.js';
 import { classifyTokenError, cleanText } from './token-errors.js';
 import { storedTokens, tokensFrom, type StoredTokens, type Wso2IsTokens } from './tokens.js';
 import { createTransport, type Transport } from './transport.js';
@@ -85,6 +86,10 @@ export class Wso2IsStrategy extends PassportStrategy {
   private readonly lifecycle: LifecycleContext;
   private readonly refresher: TokenRefresher;
   private readonly backchannel: BackchannelLogout;
+  /** A login through another strategy gave the session a new id: index this strategy's login under it. */
+  private readonly onCarried: CarriedHook = (req, state) => {
+    if (state.tokens?.idToken) this.indexSession(req, decodeJwt(state.tokens.idToken));
+  };
 
   /** With `passReqToCallback: true` the verify callback receives the request first. */
   constructor(options: Wso2IsOptions & { passReqToCallback: true }, verify: VerifyFunctionWithRequest);
@@ -100,7 +105,7 @@ export class Wso2IsStrategy extends PassportStrategy {
     this.log = createDebug(`passport-wso2is:${this.name}`);
     this.transport = createTransport(this.config);
     this.issuer = new IssuerConfiguration(this.config, this.transport, this.log);
-    registerSessionKey(this.config.sessionKey);
+    registerSessionKey(this.config.sessionKey, this.onCarried);
     this.lifecycle = {
       config: this.config,
       issuer: this.issuer,
@@ -238,17 +243,19 @@ export class Wso2IsStrategy extends PassportStrategy {
 
   /** Closes this strategy's keep-alive connections to IS (for tests and graceful shutdown). */
   async close(): Promise<void> {
+    unregisterCarriedHook(this.config.sessionKey, this.onCarried);
     await this.transport.close();
   }
 
   /** Records the session of a completed login in the session index (for back-channel and front-channel logout). */
-  private indexSession(req: Request, claims: oidc.IDToken): void {
+  private indexSession(req: Request, claims: { sid?: unknown; sub?: unknown }): void {
     const r = req as Request & { sessionID?: string; sessionStore?: SessionStoreLike };
     if (r.sessionStore && typeof r.sessionStore.destroy === 'function') this.lifecycle.store = r.sessionStore;
-    if (typeof r.sessionID !== 'string') return;
-    const sid = typeof claims['sid'] === 'string' ? claims['sid'] : undefined;
+    if (typeof r.sessionID !== 'string' || typeof claims.sub !== 'string') return;
+    const sid = typeof claims.sid === 'string' ? claims.sid : undefined;
+    const sub = claims.sub;
     Promise.resolve()
-      .then(() => this.sessionIndex.add(sid, claims.sub, r.sessionID as string))
+      .then(() => this.sessionIndex.add(sid, sub, r.sessionID as string))
       .catch((err: unknown) => this.log('session index write failed: %s', (err as Error).message));
   }
 

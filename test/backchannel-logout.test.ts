@@ -9,11 +9,19 @@
  */
 import assert from 'node:assert/strict';
 import { generateKeyPair, randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
+import express from 'express';
+import session from 'express-session';
 import * as jose from 'jose';
+import nock from 'nock';
+import { Passport } from 'passport';
 import { loadSigningKey } from '../identity-server/keys.js';
-import { BACKCHANNEL_LOGOUT_EVENT, MemorySessionIndex, type SessionIndex } from '../lib/index.js';
+import { BACKCHANNEL_LOGOUT_EVENT, MemorySessionIndex, Wso2IsStrategy, type SessionIndex } from '../lib/index.js';
 import { TEST_DATA_DIR } from './identity-server/fixture.js';
+import { AppClient } from './support/app.js';
+import { FakeIs } from './support/fake-is.js';
 import { me, signIn, startWorld, type LiveApp, type World } from './support/live.js';
 
 const now = (): number => Math.floor(Date.now() / 1000);
@@ -333,5 +341,82 @@ describe('session index', () => {
       assert.deepEqual(calls[1], ['take', { sid: claims['sid'] }]);
       assert.equal((await me(browser, appA)).user, null);
     });
+  });
+});
+
+describe('back-channel logout with two strategies (two tenants) in one application (IS played by nock)', () => {
+  let isA: FakeIs;
+  let isB: FakeIs;
+  let strategies: Wso2IsStrategy[] = [];
+  let server: Server | undefined;
+
+  beforeEach(() => {
+    nock.disableNetConnect();
+    nock.enableNetConnect('127.0.0.1');
+  });
+  afterEach(async () => {
+    await Promise.all(strategies.map((s) => s.close()));
+    strategies = [];
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server!.close(() => resolve()));
+      server = undefined;
+    }
+    nock.cleanAll();
+    nock.enableNetConnect();
+  });
+
+  it('a login through tenant B (new session id) keeps tenant A\'s login reachable by A\'s back-channel logout', async () => {
+    isA = await new FakeIs({ origin: 'https://is-a.example.test:9443', clientId: 'app-a' }).start();
+    isB = await new FakeIs({ origin: 'https://is-b.example.test:9443', clientId: 'app-b' }).start();
+    const make = (is: FakeIs, name: string) => new Wso2IsStrategy(
+      { serverOrigin: is.origin, clientId: is.clientId, clientSecret: is.clientSecret, callbackURL: `http://127.0.0.1/login/${name}`, name, userInfo: false },
+      (_tokens, profile, done) => done(null, { id: profile.id }),
+    );
+    const [a, b] = (strategies = [make(isA, 'a'), make(isB, 'b')]) as [Wso2IsStrategy, Wso2IsStrategy];
+    const passport = new Passport();
+    passport.use(a);
+    passport.use(b);
+    passport.serializeUser((user, done) => done(null, user));
+    passport.deserializeUser((user: Express.User, done) => done(null, user));
+    const app = express();
+    app.use(session({ secret: 'two-tenants', resave: false, saveUninitialized: false }));
+    app.use(passport.session());
+    app.get('/login/:name', (req, res, next) => passport.authenticate(String(req.params['name']), { successRedirect: '/me' })(req, res, next));
+    app.post('/backchannel-logout/a', a.backchannelLogout());
+    app.get('/me', (req, res) => res.json({ a: a.getTokens(req) ?? null, b: b.getTokens(req) ?? null, sessionID: req.sessionID }));
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const client = new AppClient(base);
+    const loginThrough = async (is: FakeIs, name: string, sid: string) => {
+      const start = await client.get(`/login/${name}`);
+      const { code, state } = is.authorize(start.location!, { claims: { sid } });
+      const done = await client.get(`/login/${name}?code=${encodeURIComponent(code)}&state=${encodeURIComponent(state)}`);
+      assert.equal(done.location, '/me', done.body);
+    };
+
+    await loginThrough(isA, 'a', 'sid-a');
+    const afterA = (await client.get('/me')).json<{ sessionID: string }>();
+    await loginThrough(isB, 'b', 'sid-b');
+    const afterB = (await client.get('/me')).json<{ a: unknown; b: unknown; sessionID: string }>();
+    assert.notEqual(afterB.sessionID, afterA.sessionID, 'B\'s login gave the session a new id');
+    assert.ok(afterB.a && afterB.b, 'both logins are in the session');
+
+    const key = (isA as unknown as { key: CryptoKey }).key;
+    const logoutToken = await new jose.SignJWT({ events: { [BACKCHANNEL_LOGOUT_EVENT]: {} }, sid: 'sid-a', sub: 'someone' })
+      .setProtectedHeader({ alg: 'RS256', kid: isA.kid, typ: 'logout+jwt' })
+      .setIssuer(isA.issuer)
+      .setAudience('app-a')
+      .setIssuedAt()
+      .setExpirationTime('2m')
+      .setJti(randomUUID())
+      .sign(key);
+    const res = await new AppClient(base).request('/backchannel-logout/a', { form: { logout_token: logoutToken } });
+    assert.equal(res.status, 200, res.body);
+    const end = (await client.get('/me')).json<{ a: unknown; b: unknown }>();
+    assert.equal(end.a, null, 'the session holding A\'s login ended (and B\'s login with it: one application session)');
+    assert.equal(end.b, null);
   });
 });
