@@ -207,7 +207,8 @@ export class Wso2IsStrategy extends PassportStrategy {
 
   /**
    * Refreshes the session's access token when it expires within `margin` seconds (default 60), and returns the
-   * session's tokens (updated in the session), or `undefined` when the session has no login. Concurrent requests
+   * session's tokens (updated in the session), or `undefined` when the session has no login. Tokens without an
+   * expiry (IS always sends `expires_in`) are refreshed only with `force: true`. Concurrent requests
    * of one session share one refresh. IS returns the same refresh token unless "renew refresh token" is on for the
    * application; both are handled. A returned ID token must name the same issuer and subject as the login's
    * (allowing IS's bug of dropping the tenant domain from `sub`).
