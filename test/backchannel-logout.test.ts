@@ -9,19 +9,18 @@
  */
 import assert from 'node:assert/strict';
 import { generateKeyPair, randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import express from 'express';
 import session from 'express-session';
 import * as jose from 'jose';
-import nock from 'nock';
 import { Passport } from 'passport';
+import { startIdentityServer, type IdentityServer } from '../identity-server/index.js';
 import { loadSigningKey } from '../identity-server/keys.js';
 import { BACKCHANNEL_LOGOUT_EVENT, MemorySessionIndex, Wso2IsStrategy, type SessionIndex } from '../lib/index.js';
 import { TEST_DATA_DIR } from './identity-server/fixture.js';
-import { AppClient } from './support/app.js';
-import { FakeIs } from './support/fake-is.js';
+import { TestBrowser } from './support/browser.js';
 import { me, signIn, startWorld, type LiveApp, type World } from './support/live.js';
 
 const now = (): number => Math.floor(Date.now() / 1000);
@@ -344,36 +343,43 @@ describe('session index', () => {
   });
 });
 
-describe('back-channel logout with two strategies (two tenants) in one application (IS played by nock)', () => {
-  let isA: FakeIs;
-  let isB: FakeIs;
-  let strategies: Wso2IsStrategy[] = [];
+describe('back-channel logout with two strategies (two tenants) in one application', () => {
+  let is: IdentityServer | undefined;
   let server: Server | undefined;
+  const strategies: Wso2IsStrategy[] = [];
+  const browsers: TestBrowser[] = [];
 
-  beforeEach(() => {
-    nock.disableNetConnect();
-    nock.enableNetConnect('127.0.0.1');
-  });
-  afterEach(async () => {
+  after(async () => {
+    await Promise.all(browsers.map((b) => b.close()));
     await Promise.all(strategies.map((s) => s.close()));
-    strategies = [];
     if (server) {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server!.close(() => resolve()));
-      server = undefined;
     }
-    nock.cleanAll();
-    nock.enableNetConnect();
+    await is?.stop();
   });
 
   it('a login through tenant B (new session id) keeps tenant A\'s login reachable by A\'s back-channel logout', async () => {
-    isA = await new FakeIs({ origin: 'https://is-a.example.test:9443', clientId: 'app-a' }).start();
-    isB = await new FakeIs({ origin: 'https://is-b.example.test:9443', clientId: 'app-b' }).start();
-    const make = (is: FakeIs, name: string) => new Wso2IsStrategy(
-      { serverOrigin: is.origin, clientId: is.clientId, clientSecret: is.clientSecret, callbackURL: `http://127.0.0.1/login/${name}`, name, userInfo: false },
+    server = createHttpServer();
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    is = await startIdentityServer({
+      port: 0,
+      dataDir: TEST_DATA_DIR,
+      tenants: [{ domain: 'acme.com' }],
+      users: [{ username: 'alice@acme.com', password: 'alice-pw' }],
+      applications: [
+        { clientId: 'tt-a', clientSecret: 'tt-a-secret', redirectUris: [`${base}/login/a`], skipConsent: true },
+        { clientId: 'tt-b', clientSecret: 'tt-b-secret', tenant: 'acme.com', redirectUris: [`${base}/login/b`], skipConsent: true },
+      ],
+    });
+    const make = (name: string, clientId: string, tenant?: string) => new Wso2IsStrategy(
+      { serverOrigin: is!.origin, certificatePath: is!.caPath, clientId, clientSecret: `${clientId}-secret`, callbackURL: `${base}/login/${name}`, name, ...(tenant ? { tenant } : {}) },
       (_tokens, profile, done) => done(null, { id: profile.id }),
     );
-    const [a, b] = (strategies = [make(isA, 'a'), make(isB, 'b')]) as [Wso2IsStrategy, Wso2IsStrategy];
+    const a = make('a', 'tt-a');
+    const b = make('b', 'tt-b', 'acme.com');
+    strategies.push(a, b);
     const passport = new Passport();
     passport.use(a);
     passport.use(b);
@@ -385,37 +391,37 @@ describe('back-channel logout with two strategies (two tenants) in one applicati
     app.get('/login/:name', (req, res, next) => passport.authenticate(String(req.params['name']), { successRedirect: '/me' })(req, res, next));
     app.post('/backchannel-logout/a', a.backchannelLogout());
     app.get('/me', (req, res) => res.json({ a: a.getTokens(req) ?? null, b: b.getTokens(req) ?? null, sessionID: req.sessionID }));
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const client = new AppClient(base);
-    const loginThrough = async (is: FakeIs, name: string, sid: string) => {
-      const start = await client.get(`/login/${name}`);
-      const { code, state } = is.authorize(start.location!, { claims: { sid } });
-      const done = await client.get(`/login/${name}?code=${encodeURIComponent(code)}&state=${encodeURIComponent(state)}`);
-      assert.equal(done.location, '/me', done.body);
-    };
+    server.on('request', app);
 
-    await loginThrough(isA, 'a', 'sid-a');
-    const afterA = (await client.get('/me')).json<{ sessionID: string }>();
-    await loginThrough(isB, 'b', 'sid-b');
-    const afterB = (await client.get('/me')).json<{ a: unknown; b: unknown; sessionID: string }>();
+    type Me2 = { a: { idToken: string } | null; b: { idToken: string } | null; sessionID: string };
+    const browser = new TestBrowser({ ca: is.caPem });
+    browsers.push(browser);
+    const loginThrough = async (name: string, username: string, password: string): Promise<Me2> => {
+      const page = await browser.login(await browser.get(`${base}/login/${name}`), username, password);
+      assert.equal(page.url, `${base}/me`, page.body.slice(0, 300));
+      return page.json as Me2;
+    };
+    const afterA = await loginThrough('a', 'admin', 'admin');
+    const afterB = await loginThrough('b', 'alice', 'alice-pw');
     assert.notEqual(afterB.sessionID, afterA.sessionID, 'B\'s login gave the session a new id');
     assert.ok(afterB.a && afterB.b, 'both logins are in the session');
 
-    const key = (isA as unknown as { key: CryptoKey }).key;
-    const logoutToken = await new jose.SignJWT({ events: { [BACKCHANNEL_LOGOUT_EVENT]: {} }, sid: 'sid-a', sub: 'someone' })
-      .setProtectedHeader({ alg: 'RS256', kid: isA.kid, typ: 'logout+jwt' })
-      .setIssuer(isA.issuer)
-      .setAudience('app-a')
+    const jwk = await loadSigningKey(TEST_DATA_DIR, 'carbon.super');
+    const logoutToken = await new jose.SignJWT({ events: { [BACKCHANNEL_LOGOUT_EVENT]: {} }, sid: String(jose.decodeJwt(afterA.a!.idToken)['sid']) })
+      .setProtectedHeader({ alg: 'RS256', kid: jwk.kid, typ: 'logout+jwt' })
+      .setIssuer(is.issuer())
+      .setAudience('tt-a')
       .setIssuedAt()
       .setExpirationTime('2m')
       .setJti(randomUUID())
-      .sign(key);
-    const res = await new AppClient(base).request('/backchannel-logout/a', { form: { logout_token: logoutToken } });
-    assert.equal(res.status, 200, res.body);
-    const end = (await client.get('/me')).json<{ a: unknown; b: unknown }>();
+      .sign(await jose.importJWK(jwk as unknown as jose.JWK, 'RS256'));
+    const res = await fetch(`${base}/backchannel-logout/a`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ logout_token: logoutToken }).toString(),
+    });
+    assert.equal(res.status, 200, await res.text());
+    const end = (await browser.get(`${base}/me`)).json as Me2;
     assert.equal(end.a, null, 'the session holding A\'s login ended (and B\'s login with it: one application session)');
     assert.equal(end.b, null);
   });

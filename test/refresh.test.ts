@@ -1,14 +1,16 @@
 /**
  * Tokens after login: refresh with IS's default (the same refresh token back) and with "renew refresh token",
  * one refresh shared by concurrent requests of a session, no refresh token, a refused refresh, and revocation.
- * Against the local identity server; a nock-played IS only for what a real IS does not produce (a refreshed ID
+ * Against the local identity server; a small HTTPS stand-in only for what it does not produce (a refreshed ID
  * token for another user, IS's tenant-dropping `sub`).
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import type { Request } from 'express';
-import nock from 'nock';
+import * as jose from 'jose';
 import { Wso2IsStrategy, type StoredTokens, type Wso2IsError } from '../lib/index.js';
-import { FakeIs } from './support/fake-is.js';
+import { selfSignedCertificate } from './support/certificate.js';
 import { me, signIn, startWorld, type LiveApp, type World } from './support/live.js';
 
 type Tokens = { tokens: StoredTokens | null };
@@ -124,35 +126,84 @@ describe('refresh and revoke (against the local identity server)', () => {
   });
 });
 
-describe('refresh: ID token checks (IS played by nock)', () => {
-  const ORIGIN = 'https://is.example.test:9443';
-  let is: FakeIs;
+/**
+ * A stand-in for IS's refresh grant on a real HTTPS server (self-signed `localhost` certificate, trusted by the
+ * strategy through `ca`): discovery, JWKS and a token endpoint answering refresh grants with ID tokens chosen by
+ * the test. For what the local identity server does not produce: a refreshed ID token for another user, IS's
+ * tenant-dropping `sub`, another signing key.
+ */
+async function startRefreshStandIn(tenantPath: string) {
+  const { certPem, keyPem } = await selfSignedCertificate('localhost');
+  const { privateKey, publicKey } = await jose.generateKeyPair('RS256', { extractable: true });
+  const jwk = { ...(await jose.exportJWK(publicKey)), kid: 'stand-in_RS256', alg: 'RS256', use: 'sig' };
+  const state = { refreshes: 0, base: '', issuer: '', nextIdToken: async (): Promise<string> => '' };
+  const sign = (claims: Record<string, unknown>, key: CryptoKey = privateKey as CryptoKey) => new jose.SignJWT({ aud: 'client-1', azp: 'client-1', ...claims })
+    .setProtectedHeader({ alg: 'RS256', kid: jwk.kid })
+    .setIssuer(state.issuer)
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(key);
+  const server = createServer({ cert: certPem, key: keyPem }, (req, res) => {
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    const path = (req.url ?? '').slice(tenantPath.length);
+    if (path === '/oauth2/token/.well-known/openid-configuration') {
+      return json(200, {
+        issuer: state.issuer,
+        authorization_endpoint: `${state.base}/oauth2/authorize`,
+        token_endpoint: `${state.base}/oauth2/token`,
+        jwks_uri: `${state.base}/oauth2/jwks`,
+        response_types_supported: ['code'],
+        subject_types_supported: ['public'],
+        id_token_signing_alg_values_supported: ['RS256'],
+      });
+    }
+    if (path === '/oauth2/jwks') return json(200, { keys: [jwk] });
+    if (path === '/oauth2/token' && req.method === 'POST') {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        if (new URLSearchParams(body).get('grant_type') !== 'refresh_token') return json(400, { error: 'unsupported_grant_type' });
+        const n = ++state.refreshes;
+        setTimeout(() => {
+          state.nextIdToken().then((idToken) => json(200, { access_token: `at-${n}`, token_type: 'Bearer', expires_in: 3600, id_token: idToken }));
+        }, 30);
+      });
+      return undefined;
+    }
+    return json(404, { error: 'not_found' });
+  });
+  await new Promise<void>((resolve) => server.listen(0, 'localhost', resolve));
+  state.base = `https://localhost:${(server.address() as AddressInfo).port}${tenantPath}`;
+  state.issuer = `${state.base}/oauth2/token`;
+  return {
+    state,
+    origin: `https://localhost:${(server.address() as AddressInfo).port}`,
+    ca: certPem,
+    sign,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+describe('refresh: ID token checks (IS stand-in over real HTTPS)', () => {
+  let standIn: Awaited<ReturnType<typeof startRefreshStandIn>>;
   let strategy: Wso2IsStrategy;
-  let refreshes = 0;
-  let nextIdToken: () => Promise<string>;
 
   beforeEach(async () => {
-    nock.disableNetConnect();
-    refreshes = 0;
-    // Installed before FakeIs's own interceptors, so it wins for refresh grants.
-    nock(ORIGIN)
-      .post('/t/acme.com/oauth2/token', (body: Record<string, string>) => body['grant_type'] === 'refresh_token')
-      .times(20)
-      .reply(async () => {
-        refreshes++;
-        await new Promise((resolve) => setTimeout(resolve, 30));
-        return [200, { access_token: `at-${refreshes}`, token_type: 'Bearer', expires_in: 3600, id_token: await nextIdToken() }];
-      });
-    is = await new FakeIs({ origin: ORIGIN, tenantPath: '/t/acme.com' }).start();
+    standIn = await startRefreshStandIn('/t/acme.com');
     strategy = new Wso2IsStrategy(
-      { serverOrigin: ORIGIN, tenant: 'acme.com', clientId: is.clientId, clientSecret: is.clientSecret, callbackURL: 'http://127.0.0.1/login' },
+      { serverOrigin: standIn.origin, tenant: 'acme.com', ca: standIn.ca, clientId: 'client-1', clientSecret: 'secret-1', callbackURL: 'http://127.0.0.1/login' },
       (_t, profile, done) => done(null, { id: profile.id }),
     );
   });
   afterEach(async () => {
-    await strategy.close();
-    nock.cleanAll();
-    nock.enableNetConnect();
+    await strategy?.close();
+    await standIn?.close();
   });
 
   /** A request whose session holds a login of `sub` with an access token about to expire. */
@@ -160,7 +211,7 @@ describe('refresh: ID token checks (IS played by nock)', () => {
     const tokens: StoredTokens = {
       accessToken: 'at-0',
       tokenType: 'Bearer',
-      idToken: await is.idToken({ sub }),
+      idToken: await standIn.sign({ sub }),
       refreshToken: 'rt-0',
       expiresAt: Math.floor(Date.now() / 1000) + 10,
     };
@@ -168,35 +219,37 @@ describe('refresh: ID token checks (IS played by nock)', () => {
   }
 
   it('a refreshed ID token for another user is refused (REFRESH_FAILED) and the session keeps its tokens', async () => {
-    nextIdToken = () => is.idToken({ sub: 'mallory' });
+    standIn.state.nextIdToken = () => standIn.sign({ sub: 'mallory' });
     const req = await requestOf('alice');
     await assert.rejects(strategy.refresh(req), (err: Wso2IsError) => err.code === 'REFRESH_FAILED' && /another subject/.test(err.message));
     assert.equal(strategy.getTokens(req)?.accessToken, 'at-0');
   });
 
   it('IS quirk: a refreshed ID token whose sub lost the tenant domain is the same user', async () => {
-    nextIdToken = () => is.idToken({ sub: 'alice' });
+    standIn.state.nextIdToken = () => standIn.sign({ sub: 'alice' });
     const req = await requestOf('alice@acme.com');
     const fresh = await strategy.refresh(req);
     assert.equal(fresh?.accessToken, 'at-1');
     assert.equal(fresh?.refreshToken, 'rt-0', 'no refresh token in the answer: the old one stays');
+    assert.equal(strategy.getTokens(req)?.accessToken, 'at-1');
   });
 
   it('a refreshed ID token signed by another key is refused', async () => {
-    const other = new FakeIs({ origin: ORIGIN, tenantPath: '/t/acme.com' });
-    await other.rotate();
-    nextIdToken = () => other.idToken({ sub: 'alice' });
-    await assert.rejects(strategy.refresh(await requestOf('alice')), (err: Wso2IsError) => err.code === 'REFRESH_FAILED' || err.code === 'ID_TOKEN_INVALID');
+    const other = await jose.generateKeyPair('RS256');
+    standIn.state.nextIdToken = () => standIn.sign({ sub: 'alice' }, other.privateKey as CryptoKey);
+    const req = await requestOf('alice');
+    await assert.rejects(strategy.refresh(req), (err: Wso2IsError) => err.code === 'REFRESH_FAILED');
+    assert.equal(strategy.getTokens(req)?.accessToken, 'at-0');
   });
 
   it('ten concurrent refreshes of one session make one request to IS; another session gets its own', async () => {
-    nextIdToken = () => is.idToken({ sub: 'alice' });
+    standIn.state.nextIdToken = () => standIn.sign({ sub: 'alice' });
     const requests = await Promise.all(Array.from({ length: 10 }, () => requestOf('alice')));
     const results = await Promise.all(requests.map((r) => strategy.refresh(r)));
-    assert.equal(refreshes, 1);
+    assert.equal(standIn.state.refreshes, 1);
     assert.deepEqual(new Set(results.map((t) => t?.accessToken)), new Set(['at-1']));
     for (const r of requests) assert.equal(strategy.getTokens(r)?.accessToken, 'at-1', 'each request\'s session is updated');
     await strategy.refresh(await requestOf('alice', 'session-2'));
-    assert.equal(refreshes, 2);
+    assert.equal(standIn.state.refreshes, 2);
   });
 });
