@@ -8,6 +8,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { findWso2IsError } from './errors.js';
 import type { LifecycleContext } from './logout.js';
 import { destroySessions, type SessionStoreLike } from './session-index.js';
+import { signatureReason } from './signing-keys.js';
 
 /** The `events` member every logout token carries. */
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -16,6 +17,9 @@ export const LOGOUT_TOKEN_MAX_AGE = 300;
 /** Most `jti` values remembered against replay; the soonest to expire are forgotten first beyond it. */
 const MAX_SEEN = 10_000;
 const MAX_BODY_BYTES = 64 * 1024;
+
+/** `typ` headers accepted on a logout token (lower case). */
+const LOGOUT_TOKEN_TYPES = ['logout+jwt', 'application/logout+jwt', 'jwt'];
 
 /** A logout token that was refused; `message` names the rule, never the token. */
 class Refused extends Error {}
@@ -63,11 +67,7 @@ function logoutTokenOf(body: URLSearchParams | Record<string, unknown> | undefin
 /** Why jose refused a token, in words that never include the token. */
 function joseReason(err: unknown): string {
   if (err instanceof jose.errors.JWTClaimValidationFailed || err instanceof jose.errors.JWTExpired) return `"${err.claim}" claim check failed (${err.reason})`;
-  if (err instanceof jose.errors.JOSEAlgNotAllowed) return 'it is not signed with the configured algorithm (idTokenSigningAlg)';
-  if (err instanceof jose.errors.JWSSignatureVerificationFailed) return 'signature verification failed';
-  if (err instanceof jose.errors.JWKSNoMatchingKey) return 'no key of the tenant JWKS matches it';
-  if (err instanceof jose.errors.JOSEError) return `it is not a valid signed JWT (${err.code})`;
-  return 'it could not be verified';
+  return signatureReason(err);
 }
 
 /**
@@ -76,7 +76,6 @@ function joseReason(err: unknown): string {
  * One per strategy: the JWKS cache and the replay cache are shared by every request.
  */
 export class BackchannelLogout {
-  private keys: { uri: string; get: ReturnType<typeof jose.createRemoteJWKSet> } | undefined;
   private readonly seen = new Map<string, number>();
 
   constructor(private readonly ctx: LifecycleContext) {}
@@ -85,13 +84,11 @@ export class BackchannelLogout {
   async verify(token: string): Promise<LogoutTarget> {
     const cfg = this.ctx.config;
     const config = await this.ctx.issuer.get();
-    const metadata = config.serverMetadata();
-    const jwksUri = metadata.jwks_uri;
-    if (typeof jwksUri !== 'string') throw new Refused('the IS configuration has no jwks_uri');
+    const { issuer, jwksUri } = this.ctx.issuer.describe(config);
     let verified: jose.JWTVerifyResult;
     try {
-      verified = await jose.jwtVerify(token, this.keySet(jwksUri), {
-        issuer: metadata.issuer,
+      verified = await jose.jwtVerify(token, this.ctx.issuer.keys.resolver(jwksUri), {
+        issuer,
         audience: cfg.clientId,
         algorithms: [cfg.idTokenSigningAlg],
         clockTolerance: cfg.clockTolerance,
@@ -105,8 +102,10 @@ export class BackchannelLogout {
     }
     const { payload, protectedHeader } = verified;
     const typ = protectedHeader.typ;
-    if (typ !== undefined && !['logout+jwt', 'application/logout+jwt'].includes(typ.toLowerCase())) {
-      throw new Refused('its "typ" header is not logout+jwt (an ID token or another JWT is not a logout token)');
+    // Explicit typing (logout+jwt) is what the specification recommends; IS signs its logout tokens like its ID
+    // tokens, so a plain JWT type is accepted too: the events claim and the absence of a nonce tell them apart.
+    if (typ !== undefined && !LOGOUT_TOKEN_TYPES.includes(typ.toLowerCase())) {
+      throw new Refused(`its "typ" header is ${JSON.stringify(typ.slice(0, 40))}, not logout+jwt (another kind of JWT is not a logout token)`);
     }
     const events = payload['events'];
     const event = typeof events === 'object' && events !== null && !Array.isArray(events) ? (events as Record<string, unknown>)[BACKCHANNEL_LOGOUT_EVENT] : undefined;
@@ -134,21 +133,6 @@ export class BackchannelLogout {
       const soonest = [...this.seen].sort((a, b) => a[1] - b[1]).slice(0, this.seen.size - MAX_SEEN);
       for (const [id] of soonest) this.seen.delete(id);
     }
-  }
-
-  private keySet(uri: string): ReturnType<typeof jose.createRemoteJWKSet> {
-    if (this.keys?.uri !== uri) {
-      const fetchImpl = this.ctx.transport.fetch as unknown as jose.FetchImplementation;
-      this.keys = {
-        uri,
-        get: jose.createRemoteJWKSet(new URL(uri), {
-          [jose.customFetch]: fetchImpl,
-          timeoutDuration: this.ctx.config.timeout,
-          cooldownDuration: 60_000,
-        }),
-      };
-    }
-    return this.keys.get;
   }
 
   /** The route handler of {@link Wso2IsStrategy.backchannelLogout}. */

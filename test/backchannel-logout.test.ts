@@ -181,8 +181,8 @@ describe('back-channel logout (against the local identity server)', () => {
       await expectRefused(await token({ claims: { events: { [BACKCHANNEL_LOGOUT_EVENT]: 'yes' } } }), /events/);
     });
 
-    it('with a typ other than logout+jwt', async () => {
-      await expectRefused(await token({ header: { typ: 'JWT' } }), /typ/);
+    it('with an explicit typ of another kind of JWT (an access token is not a logout token)', async () => {
+      await expectRefused(await token({ header: { typ: 'at+jwt' } }), /typ/);
     });
 
     it('naming neither sid nor sub', async () => {
@@ -229,6 +229,12 @@ describe('back-channel logout (against the local identity server)', () => {
       assert.equal(jose.decodeJwt(again.me.tokens!.idToken)['sid'], sid);
       sessionID = again.me.sessionID;
       await expectRefused(valid, /replayed/);
+    });
+
+    it('control: a token typed plainly JWT (IS signs logout tokens like its ID tokens) is accepted', async () => {
+      const res = await world.post(`${appA.url}/backchannel-logout`, { logout_token: await token({ header: { typ: 'JWT' } }) });
+      assert.equal(res.status, 200, res.text);
+      assert.ok(!(await appA.sessionIds()).includes(sessionID), 'the session is destroyed');
     });
   });
 

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { SignJWT, decodeJwt, importJWK, type JWK } from 'jose';
+import { SignJWT, decodeJwt, generateKeyPair, importJWK, type JWK } from 'jose';
 import { loadSigningKey } from '../identity-server/keys.js';
 import { BACKCHANNEL_LOGOUT_EVENT, type Wso2IsError } from '../lib/index.js';
 import { TEST_DATA_DIR } from './identity-server/fixture.js';
@@ -300,12 +300,30 @@ describe('sign-out, refresh and back-channel logout while IS is down', () => {
     assert.deepEqual((await me(bystander, app)).tokens, signedIn.tokens, 'the session keeps its tokens');
   });
 
-  it('a back-channel logout whose keys cannot be fetched answers 400 LOGOUT_FAILED and ends nothing', async () => {
-    const res = await world.post(`${app.url}/backchannel-logout`, { logout_token: logoutToken });
+  it('a back-channel logout signed by a key that is not cached and cannot be fetched answers 400 LOGOUT_FAILED and ends nothing', async () => {
+    const rotated = await generateKeyPair('RS256');
+    const unknownKey = await new SignJWT(decodeJwt(logoutToken))
+      .setProtectedHeader({ alg: 'RS256', kid: 'rotated-key_RS256', typ: 'logout+jwt' })
+      .setJti(randomUUID())
+      .sign(rotated.privateKey);
+    const realNow = Date.now;
+    Date.now = () => realNow() + 61_000; // past the JWKS refetch cooldown, so the unknown kid makes it try IS
+    let res: Awaited<ReturnType<World['post']>>;
+    try {
+      res = await world.post(`${app.url}/backchannel-logout`, { logout_token: unknownKey });
+    } finally {
+      Date.now = realNow;
+    }
     assert.equal(res.status, 400);
     assert.equal(res.headers.get('cache-control'), 'no-store');
     const body = JSON.parse(res.text) as { error: string; code: string };
     assert.deepEqual([body.error, body.code], ['server_error', 'LOGOUT_FAILED']);
     assert.ok((await me(bystander, app)).user, 'still signed in');
+  });
+
+  it('a back-channel logout signed by the cached key still ends the session while IS is down', async () => {
+    const res = await world.post(`${app.url}/backchannel-logout`, { logout_token: logoutToken });
+    assert.equal(res.status, 200, res.text);
+    assert.equal((await me(bystander, app)).user, null);
   });
 });
