@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import nock from 'nock';
 import * as jose from 'jose';
 import { Wso2IsStrategy, type Wso2IsOptions } from '../lib/index.js';
 import { FakeIs } from './support/fake-is.js';
@@ -9,7 +8,7 @@ const CALLBACK = 'http://127.0.0.1/login';
 
 function strategyFor(is: FakeIs, extra: Partial<Wso2IsOptions> = {}, name = 'wso2is'): Wso2IsStrategy {
   return new Wso2IsStrategy(
-    { serverOrigin: is.origin, clientId: is.clientId, clientSecret: is.clientSecret, callbackURL: CALLBACK, name, ...extra },
+    { ...is.strategyOptions(), callbackURL: CALLBACK, name, ...extra },
     (tokens, profile, done) => done(null, { id: profile.id, username: profile.username ?? null, tenant: profile.tenant ?? null }),
   );
 }
@@ -29,9 +28,15 @@ describe('callback', () => {
   let strategy: Wso2IsStrategy;
   let client: AppClient;
 
+  /** FakeIs servers a test starts besides `is`; closed after it. */
+  const extra: FakeIs[] = [];
+  async function anotherIs(options: ConstructorParameters<typeof FakeIs>[0]): Promise<FakeIs> {
+    const other = await new FakeIs(options).start();
+    extra.push(other);
+    return other;
+  }
+
   beforeEach(async () => {
-    nock.disableNetConnect();
-    nock.enableNetConnect('127.0.0.1');
     is = await new FakeIs().start();
     strategy = strategyFor(is);
     app = await startApp([strategy]);
@@ -41,8 +46,8 @@ describe('callback', () => {
   afterEach(async () => {
     await app.close();
     await strategy.close();
-    nock.cleanAll();
-    nock.enableNetConnect();
+    await is.close();
+    await Promise.all(extra.splice(0).map((other) => other.close()));
   });
 
   it('logs the user in with a verified ID token and keeps the tokens in the session', async () => {
@@ -87,7 +92,7 @@ describe('callback', () => {
   });
 
   it('sends a secret with special characters in Basic unencoded, as IS reads it', async () => {
-    const special = await new FakeIs({ origin: 'https://special.example.test', clientSecret: 'a+b/c=d%e' }).start();
+    const special = await anotherIs({ clientSecret: 'a+b/c=d%e' });
     const s = strategyFor(special, {}, 'special');
     const other = await startApp([s]);
     try {
@@ -319,10 +324,7 @@ describe('callback', () => {
     });
 
     it('an IS server_error is an error (502), not a failure', async () => {
-      nock.cleanAll();
-      const broken = await new FakeIs({ origin: 'https://broken.example.test' }).start();
-      nock.removeInterceptor({ hostname: 'broken.example.test', path: '/oauth2/token', method: 'POST', proto: 'https' });
-      nock(broken.origin).post('/oauth2/token').reply(500, { error: 'server_error', error_description: 'Internal Server Error' });
+      const broken = (await anotherIs({})).reply('token', 500, { error: 'server_error', error_description: 'Internal Server Error' });
       const s = strategyFor(broken, {}, 'broken');
       const other = await startApp([s]);
       try {
@@ -332,6 +334,7 @@ describe('callback', () => {
         const res = await c.get(`/cb/broken?code=${code}&state=${state}`);
         assert.equal(res.status, 502);
         assert.equal(res.json<{ code: string }>().code, 'TOKEN_REQUEST_FAILED');
+        assert.equal(broken.counts.token, 1, 'the token request reached IS and got its 500');
       } finally {
         await other.close();
         await s.close();
@@ -421,7 +424,7 @@ describe('callback', () => {
     it('merges the userinfo claims into the profile when the subject matches', async () => {
       let seen: Record<string, unknown> = {};
       const s = new Wso2IsStrategy(
-        { serverOrigin: is.origin, clientId: is.clientId, clientSecret: is.clientSecret, callbackURL: CALLBACK, name: 'ui' },
+        { ...is.strategyOptions(), callbackURL: CALLBACK, name: 'ui' },
         (_t, profile, done) => {
           seen = profile as unknown as Record<string, unknown>;
           done(null, { id: profile.id });
@@ -450,7 +453,7 @@ describe('callback', () => {
     });
 
     it('accepts the tenant-suffixed userinfo sub of a known IS bug, for the strategy\'s tenant only', async () => {
-      const tenantIs = await new FakeIs({ origin: 'https://tenant.example.test', tenantPath: '/t/acme.com' }).start();
+      const tenantIs = await anotherIs({ tenantPath: '/t/acme.com' });
       const s = strategyFor(tenantIs, { tenant: 'acme.com' }, 'acme');
       const other = await startApp([s]);
       try {

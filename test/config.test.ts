@@ -3,10 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import nock from 'nock';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Wso2IsError, Wso2IsStrategy, type VerifyFunction, type Wso2IsOptions } from '../lib/index.js';
 import { resolveConfig } from '../lib/config.js';
 import { selfSignedCertificate } from './support/certificate.js';
+import { FakeIs } from './support/fake-is.js';
 
 const verify: VerifyFunction = (_tokens, profile, done) => done(null, { id: profile.id });
 const BASE = { clientId: 'app-client', clientSecret: 's3cret', callbackURL: 'https://localhost:5000/login' } as const;
@@ -336,37 +337,52 @@ describe('configuration', () => {
   });
 
   describe('the constructor does no network I/O', () => {
+    // Two real probes: an IS (FakeIs) that the local strategies point at, counting the TLS connections it accepts,
+    // and undici's diagnostics channels, on which every request and connection attempt of fetch or an undici
+    // Agent is published, wherever it goes (the Asgardeo strategy, the default https://localhost:9443).
     const attempts: string[] = [];
-    const onNoMatch = (req: { href?: string; hostname?: string; path?: string }) => {
-      attempts.push(req.href ?? `${req.hostname ?? '?'}${req.path ?? ''}`);
+    const onRequest = (message: unknown) => {
+      const { request } = message as { request: { origin?: unknown; path?: string } };
+      attempts.push(`request ${String(request.origin)}${request.path ?? ''}`);
     };
+    const onConnect = (message: unknown) => {
+      const { connectParams } = message as { connectParams: { host?: string } };
+      attempts.push(`connect ${connectParams.host ?? '?'}`);
+    };
+    let is: FakeIs;
 
-    beforeEach(() => {
+    beforeEach(async () => {
       attempts.length = 0;
-      nock.disableNetConnect();
-      nock.emitter.on('no match', onNoMatch);
+      is = await new FakeIs().start();
+      subscribe('undici:request:create', onRequest);
+      subscribe('undici:client:beforeConnect', onConnect);
     });
 
-    afterEach(() => {
-      nock.emitter.removeListener('no match', onNoMatch);
-      nock.cleanAll();
-      nock.enableNetConnect();
+    afterEach(async () => {
+      unsubscribe('undici:request:create', onRequest);
+      unsubscribe('undici:client:beforeConnect', onConnect);
+      await is.close();
     });
 
     it('constructing strategies (discovery on, tenant, Asgardeo, certificate) attempts no request', async () => {
       const strategies = [
         construct({ ...BASE }),
-        construct({ ...BASE, tenant: 'acme.com', certificatePath: certFile, name: 'acme' }),
+        construct({ ...BASE, serverOrigin: is.origin, ca: is.caPem, name: 'local' }),
+        construct({ ...BASE, serverOrigin: is.origin, tenant: 'acme.com', certificatePath: certFile, name: 'acme' }),
         construct({ ...BASE, serverOrigin: 'https://api.asgardeo.io', tenant: 'myorg', name: 'asgardeo' }),
-        construct({ ...BASE, discovery: false, ca: certPem, name: 'no-discovery' }),
+        construct({ ...BASE, serverOrigin: is.origin, discovery: false, ca: certPem, name: 'no-discovery' }),
       ];
       await new Promise((resolve) => setTimeout(resolve, 50));
-      assert.deepEqual(attempts, []);
+      assert.deepEqual([...attempts], []);
+      assert.equal(is.connections, 0);
+      assert.deepEqual(is.counts, { discovery: 0, jwks: 0, token: 0, userinfo: 0 });
       await Promise.all(strategies.map((s) => s.close()));
 
-      // The probe does see a request when one is made: this test would catch a constructor that fetched discovery.
-      await assert.rejects(fetch('https://localhost:9443/oauth2/token/.well-known/openid-configuration'));
-      assert.equal(attempts.length, 1);
+      // The probes do see a request when one is made: this test would catch a constructor that fetched discovery.
+      await assert.rejects(fetch(`${is.origin}/oauth2/token/.well-known/openid-configuration`), 'the IS certificate is not trusted by plain fetch');
+      assert.equal(attempts.filter((a) => a.startsWith('request ')).length, 1, attempts.join('; '));
+      assert.equal(attempts.filter((a) => a.startsWith('connect ')).length, 1, attempts.join('; '));
+      assert.equal(is.connections, 1, 'the server saw the connection');
     });
   });
 });

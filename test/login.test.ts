@@ -1,11 +1,10 @@
 /**
  * The login redirect: what goes to IS (and what never does), per-login options, returnTo, pending logins
- * (tabs) and the discovery cache. IS is played by FakeIs (nock); the application is a real Express app.
+ * (tabs) and the discovery cache. IS is played by FakeIs (a real HTTPS server); the application is a real Express app.
  */
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import nock from 'nock';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
 import { Passport } from 'passport';
@@ -14,7 +13,6 @@ import { FakeIs, type FakeIsOptions } from './support/fake-is.js';
 import { AppClient, startApp, type ClientResponse, type TestApp } from './support/app.js';
 
 const CALLBACK = 'http://127.0.0.1/login';
-const ORIGIN = 'https://is.example.test:9443';
 const DISCOVERY_PATH = '/oauth2/token/.well-known/openid-configuration';
 
 type Failure = { outcome: string; info: { code: string; message: string } };
@@ -23,7 +21,7 @@ type PendingState = { pending?: Record<string, { codeVerifier: string; nonce: st
 
 function strategyFor(is: FakeIs, extra: Partial<Wso2IsOptions> = {}): Wso2IsStrategy {
   return new Wso2IsStrategy(
-    { serverOrigin: is.origin, clientId: is.clientId, clientSecret: is.clientSecret, callbackURL: CALLBACK, ...extra, passReqToCallback: false },
+    { ...is.strategyOptions(), callbackURL: CALLBACK, ...extra, passReqToCallback: false },
     (_tokens, profile, done) => done(null, { id: profile.id }),
   );
 }
@@ -97,37 +95,38 @@ describe('login', () => {
   let custom: { url: string; close(): Promise<void> } | undefined;
   let strategy: Wso2IsStrategy | undefined;
 
-  /** FakeIs, one strategy and the standard test app. `before` installs interceptors that win over FakeIs's. */
-  async function setup(options: { is?: FakeIsOptions; strategy?: Partial<Wso2IsOptions>; before?: () => void } = {}): Promise<AppClient> {
-    options.before?.();
-    is = await new FakeIs({ origin: ORIGIN, ...options.is }).start();
-    strategy = strategyFor(is, options.strategy);
+  /**
+   * FakeIs, one strategy and the standard test app. `faults` injects IS's faults before the strategy's first
+   * request; `strategy` may compute options from the started IS.
+   */
+  async function setup(options: {
+    is?: FakeIsOptions;
+    strategy?: Partial<Wso2IsOptions> | ((is: FakeIs) => Partial<Wso2IsOptions>);
+    faults?: (is: FakeIs) => void;
+  } = {}): Promise<AppClient> {
+    is = await new FakeIs(options.is).start();
+    options.faults?.(is);
+    strategy = strategyFor(is, typeof options.strategy === 'function' ? options.strategy(is) : options.strategy);
     app = await startApp([strategy]);
     return new AppClient(app.url);
   }
 
   /** Runs `passport.authenticate('wso2is', opts)` through the custom app and returns the response. */
   async function authenticateWith(opts: Record<string, unknown>, config: Partial<Wso2IsOptions> = {}): Promise<ClientResponse> {
-    is = await new FakeIs({ origin: ORIGIN }).start();
+    is = await new FakeIs().start();
     strategy = strategyFor(is, config);
     custom = await startCustomApp(strategy);
     return new AppClient(custom.url).get(`/go?opts=${encodeURIComponent(JSON.stringify(opts))}`);
   }
 
-  beforeEach(() => {
-    nock.disableNetConnect();
-    nock.enableNetConnect('127.0.0.1');
-  });
-
   afterEach(async () => {
     await app?.close();
     await custom?.close();
     await strategy?.close();
+    await is?.close();
     app = undefined;
     custom = undefined;
     strategy = undefined;
-    nock.cleanAll();
-    nock.enableNetConnect();
   });
 
   describe('the redirect to IS', () => {
@@ -135,7 +134,7 @@ describe('login', () => {
       const client = await setup();
       const { location } = await startLogin(client);
       const url = new URL(location);
-      assert.equal(`${url.origin}${url.pathname}`, `${ORIGIN}/oauth2/authorize`);
+      assert.equal(`${url.origin}${url.pathname}`, `${is.origin}/oauth2/authorize`);
       const p = url.searchParams;
       assert.equal(p.get('response_type'), 'code');
       assert.equal(p.get('client_id'), is.clientId);
@@ -286,7 +285,7 @@ describe('login', () => {
       for (const name of ['redirect_uri', 'state']) {
         assert.throws(
           () => new Wso2IsStrategy(
-            { serverOrigin: ORIGIN, clientId: 'c', clientSecret: 's', callbackURL: CALLBACK, authorizationParams: { [name]: 'x' } },
+            { serverOrigin: 'https://is.example.test:9443', clientId: 'c', clientSecret: 's', callbackURL: CALLBACK, authorizationParams: { [name]: 'x' } },
             (_t, _p, done) => done(null, false),
           ),
           (err: Error & { code?: string }) => err.code === 'CONFIG_INVALID' && err.message.includes(`authorizationParams.${name}`),
@@ -400,6 +399,7 @@ describe('login', () => {
       await setup();
       await new Promise((resolve) => setTimeout(resolve, 50));
       assert.deepEqual(is.counts, { discovery: 0, jwks: 0, token: 0, userinfo: 0 });
+      assert.equal(is.connections, 0, 'not even a connection');
     });
 
     it('is fetched once for 20 concurrent first logins (single flight)', async () => {
@@ -420,22 +420,22 @@ describe('login', () => {
     });
 
     it('after a failed discovery (HTTP 500), answers 502 DISCOVERY_FAILED and does not cache the failure', async () => {
-      const client = await setup({ before: () => nock(ORIGIN).get(DISCOVERY_PATH).reply(500, { error: 'server_error' }) });
+      const client = await setup({ faults: (is) => is.reply('discovery', 500, { error: 'server_error' }) });
       const res = await client.get('/login');
       assert.equal(res.status, 502);
       const body = res.json<{ code: string; message: string }>();
       assert.equal(body.code, 'DISCOVERY_FAILED');
-      assert.ok(body.message.includes(`${ORIGIN}${DISCOVERY_PATH}`), body.message);
+      assert.ok(body.message.includes(`${is.origin}${DISCOVERY_PATH}`), body.message);
       assert.equal(res.location, null);
 
       const retry = await client.get('/login');
       assert.equal(retry.status, 302, retry.body);
-      assert.equal(is.counts.discovery, 1, 'the second login fetched discovery again');
+      assert.equal(is.counts.discovery, 2, 'the second login fetched discovery again');
     });
 
     it('after a discovery answer that is not JSON, answers 502 DISCOVERY_FAILED and retries next time', async () => {
       const client = await setup({
-        before: () => nock(ORIGIN).get(DISCOVERY_PATH).reply(200, '<html>Proxy login</html>', { 'content-type': 'text/html' }),
+        faults: (is) => is.reply('discovery', 200, '<html>Proxy login</html>', { headers: { 'content-type': 'text/html' } }),
       });
       const res = await client.get('/login');
       assert.equal(res.status, 502);
@@ -445,14 +445,15 @@ describe('login', () => {
     });
 
     it('when IS refuses the connection, answers IS_UNREACHABLE naming the URL', async () => {
-      const refused = Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:9443'), { code: 'ECONNREFUSED' });
-      const client = await setup({ before: () => nock(ORIGIN).get(DISCOVERY_PATH).replyWithError(refused) });
+      const client = await setup();
+      await is.down();
       const res = await client.get('/login');
       assert.equal(res.status, 502);
       const body = res.json<{ code: string; message: string }>();
       assert.equal(body.code, 'IS_UNREACHABLE');
-      assert.ok(body.message.includes(`${ORIGIN}${DISCOVERY_PATH}`), body.message);
+      assert.ok(body.message.includes(`${is.origin}${DISCOVERY_PATH}`), body.message);
       assert.ok(body.message.includes('ECONNREFUSED'), body.message);
+      await is.up();
       const retry = await client.get('/login');
       assert.equal(retry.status, 302, 'IS is back: the next login works');
     });
@@ -460,7 +461,7 @@ describe('login', () => {
     it('when IS does not answer within `timeout`, answers IS_UNREACHABLE naming the option', async () => {
       const client = await setup({
         strategy: { timeout: 300 },
-        before: () => nock(ORIGIN).get(DISCOVERY_PATH).delay(3000).reply(200, {}),
+        faults: (is) => is.reply('discovery', 200, {}, { delayMs: 3000 }),
       });
       const started = Date.now();
       const res = await client.get('/login');
@@ -469,7 +470,7 @@ describe('login', () => {
       assert.equal(res.status, 504);
       const message = res.json<{ message: string }>().message;
       assert.ok(message.includes('`timeout`'), message);
-      assert.ok(message.includes(`${ORIGIN}${DISCOVERY_PATH}`), message);
+      assert.ok(message.includes(`${is.origin}${DISCOVERY_PATH}`), message);
       assert.ok(elapsed < 2500, `gave up after ${elapsed} ms`);
     });
 
@@ -478,7 +479,7 @@ describe('login', () => {
     it('gives up after `timeout` milliseconds, not after the next whole second', async () => {
       const client = await setup({
         strategy: { timeout: 300 },
-        before: () => nock(ORIGIN).get(DISCOVERY_PATH).delay(700).reply(200, () => is.discoveryDocument()),
+        faults: (is) => is.override('discovery', () => ({ status: 200, body: is.discoveryDocument(), delayMs: 700 })),
       });
       const res = await client.get('/login');
       assert.equal(res.status, 504);
@@ -493,36 +494,36 @@ describe('login', () => {
       const body = res.json<{ code: string; message: string }>();
       assert.equal(body.code, 'ISSUER_MISMATCH');
       assert.ok(body.message.includes(other), body.message);
-      assert.ok(body.message.includes(`${ORIGIN}/oauth2/token`), body.message);
+      assert.ok(body.message.includes(`${is.origin}/oauth2/token`), body.message);
       assert.ok(body.message.includes('`issuer'), body.message);
       assert.equal(res.location, null);
     });
 
     it('accepts that other issuer when it is configured with `issuer`', async () => {
       const other = 'https://proxy.example.test/oauth2/token';
-      const client = await setup({ is: { issuer: other }, strategy: { issuer: other, discoveryURL: `${ORIGIN}${DISCOVERY_PATH}` } });
+      const client = await setup({ is: { issuer: other }, strategy: (is) => ({ issuer: other, discoveryURL: `${is.origin}${DISCOVERY_PATH}` }) });
       const { location } = await startLogin(client);
       const res = await client.get(callbackPath(is, location).path);
       assert.equal(res.location, '/me');
     });
 
     it('IS 5.x legacy tenant (super tenant issuer for a tenant): ISSUER_MISMATCH pointing at `legacyTenantIssuer`', async () => {
-      const client = await setup({ is: { tenantPath: '/t/acme.com', issuer: `${ORIGIN}/oauth2/token` }, strategy: { tenant: 'acme.com' } });
+      const client = await setup({ is: { tenantPath: '/t/acme.com', issuer: (origin) => `${origin}/oauth2/token` }, strategy: { tenant: 'acme.com' } });
       const res = await client.get('/login');
       assert.equal(res.status, 502);
       const body = res.json<{ code: string; message: string }>();
       assert.equal(body.code, 'ISSUER_MISMATCH');
       assert.ok(body.message.includes('legacyTenantIssuer'), body.message);
-      assert.ok(body.message.includes(`${ORIGIN}/t/acme.com/oauth2/token`), body.message);
+      assert.ok(body.message.includes(`${is.origin}/t/acme.com/oauth2/token`), body.message);
     });
 
     it('IS 5.x legacy tenant with `legacyTenantIssuer: true`: a full login succeeds', async () => {
       const client = await setup({
-        is: { tenantPath: '/t/acme.com', issuer: `${ORIGIN}/oauth2/token` },
+        is: { tenantPath: '/t/acme.com', issuer: (origin) => `${origin}/oauth2/token` },
         strategy: { tenant: 'acme.com', legacyTenantIssuer: true },
       });
       const { location } = await startLogin(client);
-      assert.ok(location.startsWith(`${ORIGIN}/t/acme.com/oauth2/authorize?`), location);
+      assert.ok(location.startsWith(`${is.origin}/t/acme.com/oauth2/authorize?`), location);
       const res = await client.get(callbackPath(is, location).path);
       assert.equal(res.status, 302, res.body);
       assert.equal(res.location, '/me');
@@ -544,7 +545,7 @@ describe('login', () => {
       const client = await setup({ is: { tenantPath: '/t/acme.com' }, strategy: { tenant: 'acme.com', discovery: false } });
       const { location } = await startLogin(client);
       const url = new URL(location);
-      assert.equal(`${url.origin}${url.pathname}`, `${ORIGIN}/t/acme.com/oauth2/authorize`);
+      assert.equal(`${url.origin}${url.pathname}`, `${is.origin}/t/acme.com/oauth2/authorize`);
       const res = await client.get(callbackPath(is, location).path);
       assert.equal(res.location, '/me', 'token, JWKS and userinfo at the default layout work too');
       assert.equal(is.counts.discovery, 0);
@@ -569,7 +570,7 @@ describe('login', () => {
   });
 
   it('without session middleware, fails with SESSION_REQUIRED (instead of a login that can never complete)', async () => {
-    is = await new FakeIs({ origin: ORIGIN }).start();
+    is = await new FakeIs().start();
     strategy = strategyFor(is);
     custom = await startCustomApp(strategy, false);
     const res = await new AppClient(custom.url).get('/go');

@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import type { Request } from 'express';
 import type session from 'express-session';
-import nock from 'nock';
 import * as jose from 'jose';
 import {
   Wso2IsStrategy,
@@ -31,7 +30,7 @@ function sessions(store: session.MemoryStore): Promise<Record<string, Record<str
 }
 
 function baseOptions(is: FakeIs, extra: Partial<Wso2IsOptions> = {}): Wso2IsOptions & { passReqToCallback: false } {
-  return { serverOrigin: is.origin, clientId: is.clientId, clientSecret: is.clientSecret, callbackURL: CALLBACK, ...extra, passReqToCallback: false };
+  return { ...is.strategyOptions(), callbackURL: CALLBACK, ...extra, passReqToCallback: false };
 }
 
 describe('verify callback', () => {
@@ -40,8 +39,6 @@ describe('verify callback', () => {
   let strategies: Wso2IsStrategy[] = [];
 
   beforeEach(async () => {
-    nock.disableNetConnect();
-    nock.enableNetConnect('127.0.0.1');
     is = await new FakeIs().start();
   });
 
@@ -50,8 +47,7 @@ describe('verify callback', () => {
     for (const s of strategies) await s.close();
     app = undefined;
     strategies = [];
-    nock.cleanAll();
-    nock.enableNetConnect();
+    await is.close();
   });
 
   async function appWith(...list: Wso2IsStrategy[]): Promise<AppClient> {
@@ -275,9 +271,15 @@ describe('verify callback', () => {
     let sa: Wso2IsStrategy;
     let sb: Wso2IsStrategy;
 
+    afterEach(async () => {
+      await b?.close();
+      await a?.close();
+    });
+
+    /** One IS (one server) with two tenants, and a strategy for each. */
     async function twoTenants(): Promise<AppClient> {
       a = await new FakeIs({ tenantPath: '/t/a.com', clientId: 'client-a', clientSecret: 'secret-a' }).start();
-      b = await new FakeIs({ tenantPath: '/t/b.com', clientId: 'client-b', clientSecret: 'secret-b' }).start();
+      b = await new FakeIs({ tenantPath: '/t/b.com', clientId: 'client-b', clientSecret: 'secret-b', server: a }).start();
       const verify: VerifyFunction = (_t, profile, done) => done(null, { id: profile.id, tenant: profile.tenant ?? null });
       sa = new Wso2IsStrategy({ ...baseOptions(a), tenant: 'a.com', name: 'tenant-a', callbackURL: `${CALLBACK}/tenant-a` }, verify);
       sb = new Wso2IsStrategy({ ...baseOptions(b), tenant: 'b.com', name: 'tenant-b', callbackURL: `${CALLBACK}/tenant-b` }, verify);

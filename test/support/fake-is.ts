@@ -1,20 +1,34 @@
 /**
- * A scripted WSO2 IS played with nock, for the cases a real server cannot be made to produce (faults, malformed
- * or hostile answers) and for fast unit tests of the callback rules. It signs real ID tokens with jose, checks
- * PKCE, redirect_uri and client authentication as IS does, and counts every request it receives.
- * Integration tests use the real local identity server instead (identity-server/).
+ * A scripted WSO2 IS on a real HTTPS server (`https://localhost:PORT`, self-signed certificate for localhost
+ * like IS's shipped wso2carbon one), for the cases the local identity server cannot be made to produce (faults,
+ * malformed or hostile answers) and for fast unit tests of the callback rules. It signs real ID tokens with jose,
+ * checks PKCE, redirect_uri and client authentication as IS does, and counts every request it receives.
+ * Faults are injected per endpoint with {@link FakeIs.reply} / {@link FakeIs.override}; IS down is a closed
+ * port ({@link FakeIs.down}). Integration tests use the real local identity server instead (identity-server/).
+ *
+ * Nothing here intercepts the strategy's HTTP client: the strategy talks to this server over real TLS, trusting
+ * it through its `ca` option ({@link FakeIs.strategyOptions}).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import nock from 'nock';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import * as jose from 'jose';
+import { selfSignedCertificate } from './certificate.js';
+
+const HOST = 'localhost';
 
 export interface FakeIsOptions {
-  origin?: string;
   tenantPath?: string;
   clientId?: string;
   clientSecret?: string;
-  /** Issuer reported by discovery and put in tokens. Default `{origin}{tenantPath}/oauth2/token`. */
-  issuer?: string;
+  /**
+   * Issuer reported by discovery and put in tokens, or a function of the origin (only known once started).
+   * Default `{origin}{tenantPath}/oauth2/token`.
+   */
+  issuer?: string | ((origin: string) => string);
+  /** Serve this tenant from that (started) FakeIs's server: one IS, several tenants. */
+  server?: FakeIs;
 }
 
 export interface IssuedCode {
@@ -28,37 +42,230 @@ export interface IssuedCode {
   signWith?: { key: CryptoKey | Uint8Array; alg: string; kid?: string };
 }
 
+/** The endpoints FakeIs serves (paths under `{origin}{tenantPath}`). */
+export type Endpoint = 'discovery' | 'jwks' | 'token' | 'userinfo';
+
+/** A request as received by FakeIs. */
+export interface FakeIsRequest {
+  method: string;
+  /** Path and query. */
+  url: string;
+  /** Lower-case names; repeated headers joined with `, `. */
+  headers: Record<string, string>;
+  body: string;
+  /** The body read as a form. */
+  form: URLSearchParams;
+}
+
+/** An answer. An object body is sent as JSON; a string or Buffer as it is (no content-type unless given). */
+export interface FakeIsReply {
+  status?: number;
+  body?: string | Buffer | Record<string, unknown> | unknown[];
+  headers?: Record<string, string>;
+  /** Answer only after this long (an IS slower than the strategy's `timeout`). */
+  delayMs?: number;
+  /** Drop the connection instead of answering (a reset mid-request). */
+  destroy?: boolean;
+}
+
+/** Answers a request, or returns undefined to leave it to the next override or to FakeIs's own behaviour. */
+export type FakeIsHandler = (req: FakeIsRequest) => FakeIsReply | undefined | Promise<FakeIsReply | undefined>;
+
+export interface FaultOptions {
+  /** How many requests this answers; default 1 (`Infinity`: all subsequent ones). */
+  times?: number;
+}
+
 interface CodeRecord extends IssuedCode {
   nonce: string;
   challenge: string;
   redirectUri: string;
 }
 
-function headersOf(headers: Record<string, string | string[]>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : v]));
+interface Override {
+  endpoint: Endpoint;
+  handler: FakeIsHandler;
+  remaining: number;
+}
+
+interface SigningKey {
+  key: CryptoKey;
+  kid: string;
+  jwk: jose.JWK;
+}
+
+async function newSigningKey(): Promise<SigningKey> {
+  const { privateKey, publicKey } = await jose.generateKeyPair('RS256', { extractable: true });
+  const jwk = await jose.exportJWK(publicKey);
+  const kid = `${(await jose.calculateJwkThumbprint(jwk)).slice(0, 20)}_RS256`;
+  return { key: privateKey, kid, jwk: { ...jwk, kid, alg: 'RS256', use: 'sig' } };
+}
+
+// Generating RSA keys and certificates is slow: one of each per test process. Tests that need another key call
+// rotate(), which always generates a new one.
+let sharedKey: Promise<SigningKey> | undefined;
+let sharedCertificate: Promise<{ certPem: string; keyPem: string }> | undefined;
+
+/** The `localhost` certificate every FakeIs of this process presents (generated once). */
+export function fakeIsCertificate(): Promise<{ certPem: string; keyPem: string }> {
+  sharedCertificate ??= selfSignedCertificate(HOST);
+  return sharedCertificate;
+}
+
+/** `https://localhost:PORT` where nothing listens (listened on, then closed): an unreachable IS. */
+export async function unreachableOrigin(): Promise<string> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve) => probe.listen(0, HOST, resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return `https://${HOST}:${port}`;
+}
+
+/** The HTTPS server behind one or more FakeIs tenants. */
+class FakeIsServer {
+  readonly tenants: FakeIs[] = [];
+  connections = 0;
+  port = 0;
+  private server: Server | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly cert: { certPem: string; keyPem: string }) {}
+
+  get caPem(): string {
+    return this.cert.certPem;
+  }
+
+  async listen(port = 0): Promise<void> {
+    const server = createServer({ cert: this.cert.certPem, key: this.cert.keyPem }, (req, res) => {
+      void this.handle(req, res);
+    });
+    server.on('connection', () => {
+      this.connections++;
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, HOST, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    this.port = (server.address() as AddressInfo).port;
+  }
+
+  /** Stops listening and drops every open connection. */
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  delay(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        resolve();
+      }, ms);
+      this.timers.add(t);
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : (v ?? '')]),
+    );
+    const request: FakeIsRequest = { method: req.method ?? 'GET', url: req.url ?? '/', headers, body, form: new URLSearchParams(body) };
+    const path = new URL(request.url, 'https://localhost').pathname;
+    // The tenant with the longest matching base path (the super tenant's is empty).
+    const tenant = [...this.tenants]
+      .sort((a, b) => b.tenantPath.length - a.tenantPath.length)
+      .find((t) => path.startsWith(`${t.tenantPath}/`));
+    let reply: FakeIsReply;
+    try {
+      reply = (tenant ? await tenant.serve(path.slice(tenant.tenantPath.length), request) : undefined)
+        ?? { status: 404, body: { error: 'not_found', error_description: `FakeIs serves no ${request.method} ${path}` } };
+    } catch (err) {
+      reply = { status: 500, body: { error: 'server_error', error_description: `FakeIs failed: ${String(err)}` } };
+    }
+    if (reply.delayMs) await this.delay(reply.delayMs);
+    if (res.destroyed || req.socket.destroyed) return;
+    if (reply.destroy) {
+      req.socket.destroy();
+      return;
+    }
+    const isJson = reply.body !== undefined && typeof reply.body !== 'string' && !Buffer.isBuffer(reply.body);
+    const payload = reply.body === undefined ? '' : isJson ? JSON.stringify(reply.body) : (reply.body as string | Buffer);
+    res.statusCode = reply.status ?? 200;
+    if (isJson) res.setHeader('content-type', 'application/json');
+    for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
+    res.end(payload);
+  }
 }
 
 export class FakeIs {
-  readonly origin: string;
-  readonly base: string;
-  readonly issuer: string;
+  readonly tenantPath: string;
   readonly clientId: string;
   readonly clientSecret: string;
-  /** Requests received, by kind. */
+  /** Requests received, by kind (faults injected with reply()/override() included). */
   readonly counts = { discovery: 0, jwks: 0, token: 0, userinfo: 0 };
   /** The last token request's headers and body, for assertions on client authentication. */
   lastTokenRequest: { headers: Record<string, string | string[] | undefined>; body: URLSearchParams } | undefined;
+  kid = '';
   private readonly codes = new Map<string, CodeRecord>();
+  private readonly accessTokens = new Map<string, Record<string, unknown>>();
+  private readonly overrides: Override[] = [];
   private key!: CryptoKey;
   private jwk!: jose.JWK;
-  kid = '';
+  private host: FakeIsServer | undefined;
+  private discoveryRewrite: ((doc: Record<string, unknown>) => Record<string, unknown>) | undefined;
 
-  constructor(options: FakeIsOptions = {}) {
-    this.origin = options.origin ?? 'https://is.example.test:9443';
-    this.base = `${this.origin}${options.tenantPath ?? ''}`;
-    this.issuer = options.issuer ?? `${this.base}/oauth2/token`;
+  constructor(private readonly options: FakeIsOptions = {}) {
+    this.tenantPath = options.tenantPath ?? '';
     this.clientId = options.clientId ?? 'client-1';
     this.clientSecret = options.clientSecret ?? 'secret-1';
+  }
+
+  private get started(): FakeIsServer {
+    if (!this.host) throw new Error('FakeIs: call start() first');
+    return this.host;
+  }
+
+  /** `https://localhost:PORT` */
+  get origin(): string {
+    return `https://${HOST}:${this.started.port}`;
+  }
+
+  /** `{origin}{tenantPath}` */
+  get base(): string {
+    return `${this.origin}${this.tenantPath}`;
+  }
+
+  get issuer(): string {
+    const { issuer } = this.options;
+    if (typeof issuer === 'function') return issuer(this.origin);
+    return issuer ?? `${this.base}/oauth2/token`;
+  }
+
+  /** The PEM of the certificate this server presents: what the strategy's `ca` must hold. */
+  get caPem(): string {
+    return this.started.caPem;
+  }
+
+  /** TCP connections accepted by this server, handshake done or not (shared by the tenants of one server). */
+  get connections(): number {
+    return this.started.connections;
+  }
+
+  /** What a strategy needs to talk to this IS: `{ serverOrigin, ca, clientId, clientSecret }`. */
+  strategyOptions(): { serverOrigin: string; ca: string; clientId: string; clientSecret: string } {
+    return { serverOrigin: this.origin, ca: this.caPem, clientId: this.clientId, clientSecret: this.clientSecret };
   }
 
   /** The discovery document IS would serve. */
@@ -81,41 +288,106 @@ export class FakeIs {
     };
   }
 
-  /** Generates the signing key and installs persistent nock interceptors for every endpoint. */
+  /**
+   * Listens on a free port of localhost (or joins `options.server`'s server) with the process's shared signing
+   * key; `discovery` rewrites the discovery document served.
+   */
   async start(options: { discovery?: (doc: Record<string, unknown>) => Record<string, unknown> } = {}): Promise<this> {
-    await this.rotate();
-    const scope = nock(this.origin).persist();
-    const path = (p: string) => `${this.base.slice(this.origin.length)}${p}`;
-    scope.get(path('/oauth2/token/.well-known/openid-configuration')).reply(() => {
-      this.counts.discovery++;
-      const doc = this.discoveryDocument();
-      return [200, options.discovery ? options.discovery(doc) : doc];
-    });
-    scope.get(path('/oauth2/jwks')).reply(() => {
-      this.counts.jwks++;
-      return [200, { keys: [this.jwk] }];
-    });
-    // nock hands the intercepted request to reply functions as `this.req`.
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- reply functions get nock's context as `this`
-    const self = this;
-    scope.post(path('/oauth2/token')).reply(async function (this: nock.ReplyFnContext, _uri, body) {
-      self.counts.token++;
-      return self.token(headersOf(this.req.headers), new URLSearchParams(String(body)));
-    });
-    scope.get(path('/oauth2/userinfo')).reply(function (this: nock.ReplyFnContext) {
-      self.counts.userinfo++;
-      return self.userinfo(headersOf(this.req.headers)['authorization']);
-    });
+    this.discoveryRewrite = options.discovery;
+    sharedKey ??= newSigningKey();
+    this.useKey(await sharedKey);
+    if (this.options.server) {
+      this.host = this.options.server.started;
+    } else {
+      const server = new FakeIsServer(await fakeIsCertificate());
+      await server.listen();
+      this.host = server;
+    }
+    this.host.tenants.push(this);
     return this;
   }
 
-  /** A new signing key, published in the JWKS from now on (IS's key rotation). */
+  /** Stops the server (every tenant on it) and drops its connections. */
+  async close(): Promise<void> {
+    if (this.options.server) {
+      const tenants = this.host?.tenants;
+      if (tenants?.includes(this)) tenants.splice(tenants.indexOf(this), 1);
+      return;
+    }
+    await this.host?.stop();
+  }
+
+  /** IS goes down: the port is closed (connections refused) and open connections are dropped. */
+  async down(): Promise<void> {
+    await this.started.stop();
+  }
+
+  /** IS is back on the same port. */
+  async up(): Promise<void> {
+    const server = this.started;
+    await server.listen(server.port);
+  }
+
+  /**
+   * Answers the next `times` requests to `endpoint` (default 1) with `handler`, before FakeIs's own behaviour;
+   * a handler returning undefined leaves that request to the next override or to FakeIs. Overrides are tried in
+   * the order they were installed.
+   */
+  override(endpoint: Endpoint, handler: FakeIsHandler, options: FaultOptions = {}): this {
+    this.overrides.push({ endpoint, handler, remaining: options.times ?? 1 });
+    return this;
+  }
+
+  /** Answers the next `times` requests to `endpoint` (default 1) with this status and body. */
+  reply(endpoint: Endpoint, status: number, body?: FakeIsReply['body'], options: FaultOptions & Pick<FakeIsReply, 'headers' | 'delayMs'> = {}): this {
+    const { times, ...rest } = options;
+    return this.override(endpoint, () => ({ status, ...(body !== undefined ? { body } : {}), ...rest }), times !== undefined ? { times } : {});
+  }
+
+  /** Serves `path` (below the tenant path); undefined when it is none of FakeIs's endpoints. */
+  async serve(path: string, req: FakeIsRequest): Promise<FakeIsReply | undefined> {
+    const endpoint = this.endpointOf(req.method, path);
+    if (!endpoint) return undefined;
+    this.counts[endpoint]++;
+    if (endpoint === 'token') this.lastTokenRequest = { headers: { ...req.headers }, body: req.form };
+    for (const o of this.overrides) {
+      if (o.endpoint !== endpoint || o.remaining <= 0) continue;
+      const reply = await o.handler(req);
+      if (reply === undefined) continue;
+      o.remaining--;
+      return reply;
+    }
+    switch (endpoint) {
+      case 'discovery': {
+        const doc = this.discoveryDocument();
+        return { status: 200, body: this.discoveryRewrite ? this.discoveryRewrite(doc) : doc };
+      }
+      case 'jwks':
+        return { status: 200, body: { keys: [this.jwk] } };
+      case 'token':
+        return this.token(req.headers, req.form);
+      case 'userinfo':
+        return this.userinfo(req.headers['authorization']);
+    }
+  }
+
+  private endpointOf(method: string, path: string): Endpoint | undefined {
+    if (method === 'GET' && path === '/oauth2/token/.well-known/openid-configuration') return 'discovery';
+    if (method === 'GET' && path === '/oauth2/jwks') return 'jwks';
+    if (method === 'POST' && path === '/oauth2/token') return 'token';
+    if (method === 'GET' && path === '/oauth2/userinfo') return 'userinfo';
+    return undefined;
+  }
+
+  private useKey(k: SigningKey): void {
+    this.key = k.key;
+    this.kid = k.kid;
+    this.jwk = k.jwk;
+  }
+
+  /** A new signing key, published in the JWKS from now on (IS's key rotation). Also usable before start(). */
   async rotate(): Promise<void> {
-    const { privateKey, publicKey } = await jose.generateKeyPair('RS256', { extractable: true });
-    this.key = privateKey as CryptoKey;
-    const jwk = await jose.exportJWK(publicKey);
-    this.kid = `${(await jose.calculateJwkThumbprint(jwk)).slice(0, 20)}_RS256`;
-    this.jwk = { ...jwk, kid: this.kid, alg: 'RS256', use: 'sig' };
+    this.useKey(await newSigningKey());
   }
 
   /**
@@ -168,35 +440,32 @@ export class FakeIs {
     return body.get('client_id') === this.clientId && body.get('client_secret') === this.clientSecret;
   }
 
-  private async token(headers: Record<string, string>, body: URLSearchParams): Promise<[number, Record<string, unknown>]> {
-    this.lastTokenRequest = { headers: { ...headers }, body };
+  private async token(headers: Record<string, string>, body: URLSearchParams): Promise<FakeIsReply> {
     if (headers['authorization'] && body.has('client_secret')) {
-      return [400, { error: 'invalid_request', error_description: 'Request body and headers contain authorization information' }];
+      return { status: 400, body: { error: 'invalid_request', error_description: 'Request body and headers contain authorization information' } };
     }
-    if (!this.checkClient(headers, body)) return [401, { error: 'invalid_client', error_description: 'Client Authentication failed.' }];
+    if (!this.checkClient(headers, body)) return { status: 401, body: { error: 'invalid_client', error_description: 'Client Authentication failed.' } };
     const code = body.get('code') ?? '';
     const record = this.codes.get(code);
-    if (!record) return [400, { error: 'invalid_grant', error_description: 'Invalid authorization code received from token request' }];
+    if (!record) return { status: 400, body: { error: 'invalid_grant', error_description: 'Invalid authorization code received from token request' } };
     this.codes.delete(code);
-    if (body.get('redirect_uri') !== record.redirectUri) return [400, { error: 'invalid_request', error_description: 'Callback url mismatch' }];
+    if (body.get('redirect_uri') !== record.redirectUri) return { status: 400, body: { error: 'invalid_request', error_description: 'Callback url mismatch' } };
     const verifier = body.get('code_verifier') ?? '';
     if (createHash('sha256').update(verifier).digest('base64url') !== record.challenge) {
-      return [400, { error: 'invalid_grant', error_description: 'PKCE validation failed' }];
+      return { status: 400, body: { error: 'invalid_grant', error_description: 'PKCE validation failed' } };
     }
     const sub = (record.claims?.['sub'] as string | undefined) ?? 'c5f0a7a2-3b7e-4a51-9d3c-2f1f6f0b9a11';
     const accessToken = randomUUID();
     this.accessTokens.set(accessToken, record.userinfo ?? { sub });
     const idToken = await this.idToken({ sub, nonce: record.nonce, ...record.claims }, record.signWith);
     const defaults = { access_token: accessToken, refresh_token: randomUUID(), id_token: idToken, token_type: 'Bearer', expires_in: 3600, scope: 'openid profile email' };
-    return [200, record.tokenResponse ? record.tokenResponse(defaults) : defaults];
+    return { status: 200, body: record.tokenResponse ? record.tokenResponse(defaults) : defaults };
   }
 
-  private readonly accessTokens = new Map<string, Record<string, unknown>>();
-
-  private userinfo(authorization: string | undefined): [number, Record<string, unknown>] {
+  private userinfo(authorization: string | undefined): FakeIsReply {
     const token = authorization?.replace(/^Bearer /, '') ?? '';
     const info = this.accessTokens.get(token);
-    if (!info) return [401, { error: 'invalid_token', error_description: 'Access token validation failed' }];
-    return [200, info];
+    if (!info) return { status: 401, body: { error: 'invalid_token', error_description: 'Access token validation failed' } };
+    return { status: 200, body: info };
   }
 }
