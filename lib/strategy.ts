@@ -178,7 +178,8 @@ export class Wso2IsStrategy extends PassportStrategy {
    * that session, or an administrator terminating it). The token is verified with `jose` against the tenant JWKS
    * (fetched through this strategy's transport, trusting the IS certificate) with the pinned `idTokenSigningAlg`:
    * `iss`, `aud` (the client id), `iat` at most 5 minutes old (plus `clockTolerance`), `exp`, the back-channel
-   * `events` member, `sid` or `sub`, no `nonce`, `typ` `logout+jwt` when present, and a `jti` not seen before.
+   * `events` member, `sid` or `sub`, no `nonce`, a `typ` of `logout+jwt` (or plain `JWT`, as IS signs them) when
+   * present, and a `jti` not seen before.
    * Then every application session of that `sid` (or, without one, of that `sub`) is destroyed in the
    * `express-session` store, found through {@link sessionIndex}; their next request is anonymous.
    *
