@@ -9,6 +9,7 @@ import { findWso2IsError } from './errors.js';
 import type { LifecycleContext } from './logout.js';
 import { destroySessions, type SessionStoreLike } from './session-index.js';
 import { signatureReason } from './signing-keys.js';
+import { readFormBody } from './form-body.js';
 
 /** The `events` member every logout token carries. */
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -16,7 +17,6 @@ export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backcha
 export const LOGOUT_TOKEN_MAX_AGE = 300;
 /** Most `jti` values remembered against replay; the soonest to expire are forgotten first beyond it. */
 const MAX_SEEN = 10_000;
-const MAX_BODY_BYTES = 64 * 1024;
 
 /** `typ` headers accepted on a logout token (lower case). */
 const LOGOUT_TOKEN_TYPES = ['logout+jwt', 'application/logout+jwt', 'jwt'];
@@ -28,31 +28,6 @@ class Refused extends Error {}
 export interface LogoutTarget {
   sid?: string;
   sub?: string;
-}
-
-function readBody(req: Request): Promise<URLSearchParams | Record<string, unknown> | undefined> {
-  const body: unknown = (req as Request & { body?: unknown }).body;
-  if (body !== undefined && body !== null && typeof body === 'object' && !Buffer.isBuffer(body)) return Promise.resolve(body as Record<string, unknown>);
-  const type = String(req.headers['content-type'] ?? '').toLowerCase();
-  if (!type.startsWith('application/x-www-form-urlencoded')) return Promise.resolve(undefined);
-  if (typeof body === 'string') return Promise.resolve(new URLSearchParams(body));
-  if (Buffer.isBuffer(body)) return Promise.resolve(new URLSearchParams(body.toString('utf8')));
-  if (!req.readable) return Promise.resolve(undefined);
-  return new Promise((resolve) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    const done = (value: URLSearchParams | undefined) => {
-      req.off('data', onData).off('end', onEnd).off('error', onEnd);
-      resolve(value);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) done(undefined);
-      else chunks.push(chunk);
-    };
-    const onEnd = () => done(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
-    req.on('data', onData).on('end', onEnd).on('error', onEnd);
-  });
 }
 
 function logoutTokenOf(body: URLSearchParams | Record<string, unknown> | undefined): string {
@@ -148,7 +123,7 @@ export class BackchannelLogout {
       let target: LogoutTarget;
       try {
         if (req.method !== 'POST') throw new Refused('back-channel logout is a POST');
-        target = await this.verify(logoutTokenOf(await readBody(req)));
+        target = await this.verify(logoutTokenOf(await readFormBody(req)));
       } catch (err) {
         if (err instanceof Refused) {
           log('back-channel logout token refused: %s', err.message);

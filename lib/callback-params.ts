@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { readFormBody } from './form-body.js';
 
 /** The authorization response parameters the strategy reads. */
 export const RESPONSE_PARAMS = ['code', 'state', 'error', 'error_description', 'error_uri', 'iss', 'session_state'] as const;
@@ -12,8 +13,6 @@ export type CallbackRead =
   | { kind: 'none' }
   | { kind: 'callback'; params: CallbackParams }
   | { kind: 'duplicate'; name: string };
-
-const MAX_BODY_BYTES = 64 * 1024;
 
 function fromSearchParams(search: URLSearchParams): CallbackRead {
   const params: CallbackParams = {};
@@ -36,25 +35,6 @@ function fromParsedBody(body: Record<string, unknown>): CallbackRead {
   return fromSearchParams(search);
 }
 
-function readRawBody(req: Request): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    const done = (value: string | undefined) => {
-      req.off('data', onData).off('end', onEnd).off('error', onError);
-      resolve(value);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) done(undefined);
-      else chunks.push(chunk);
-    };
-    const onEnd = () => done(Buffer.concat(chunks).toString('utf8'));
-    const onError = () => done(undefined);
-    req.on('data', onData).on('end', onEnd).on('error', onError);
-  });
-}
-
 /**
  * Reads IS's authorization response from the query (GET) or, for `response_mode=form_post`, from the body:
  * parsed already by a body parser mounted before passport, or read here from the raw request when none is.
@@ -63,12 +43,7 @@ export async function readCallback(req: Request): Promise<CallbackRead> {
   const url = req.originalUrl ?? req.url ?? '';
   const query = fromSearchParams(new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : ''));
   if (req.method !== 'POST' || query.kind !== 'none') return query;
-  const type = String(req.headers['content-type'] ?? '').toLowerCase();
-  const body: unknown = (req as Request & { body?: unknown }).body;
-  if (body !== undefined && body !== null && typeof body === 'object' && !Buffer.isBuffer(body)) {
-    return fromParsedBody(body as Record<string, unknown>);
-  }
-  if (!type.startsWith('application/x-www-form-urlencoded')) return { kind: 'none' };
-  const raw = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : req.readable ? await readRawBody(req) : undefined;
-  return raw === undefined ? { kind: 'none' } : fromSearchParams(new URLSearchParams(raw));
+  const body = await readFormBody(req);
+  if (body === undefined) return { kind: 'none' };
+  return body instanceof URLSearchParams ? fromSearchParams(body) : fromParsedBody(body);
 }
