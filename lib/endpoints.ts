@@ -1,4 +1,4 @@
-import type { Wso2IsEndpointOverrides } from './config.js';
+import type { Wso2IsEndpointOverrides } from './options.js';
 
 /** The URLs of one IS tenant's endpoints. */
 export interface Wso2IsEndpoints {

@@ -1,6 +1,6 @@
 export { Wso2IsStrategy, Wso2IsStrategy as Strategy } from './strategy.js';
 export type { VerifyCallback, VerifyFunction, VerifyFunctionWithRequest, Wso2IsAuthenticateOptions } from './strategy.js';
-export type { Wso2IsOptions, Wso2IsAuthorizationOptions, Wso2IsEndpointOverrides } from './config.js';
+export type { Wso2IsOptions, Wso2IsAuthorizationOptions, Wso2IsEndpointOverrides } from './options.js';
 export type { Wso2IsEndpoints } from './endpoints.js';
 export { wso2Endpoints } from './endpoints.js';
 export { Wso2IsError } from './errors.js';

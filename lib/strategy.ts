@@ -10,9 +10,8 @@ import {
   resolveConfig,
   scopeFrom,
   type ResolvedConfig,
-  type Wso2IsAuthorizationOptions,
-  type Wso2IsOptions,
 } from './config.js';
+import type { Wso2IsAuthorizationOptions, Wso2IsOptions } from './options.js';
 import { readCallback, type CallbackParams } from './callback-params.js';
 import { IssuerConfiguration } from './discovery.js';
 import { Wso2IsError, findWso2IsError, type Wso2IsFailure } from './errors.js';
