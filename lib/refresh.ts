@@ -9,7 +9,7 @@ import { Wso2IsError, findWso2IsError } from './errors.js';
 import type { LifecycleContext } from './logout.js';
 import { sameSubject } from './profile.js';
 import { requireSession, type StrategySessionState } from './session.js';
-import { cleanText } from './token-errors.js';
+import { cleanText } from './oauth-errors.js';
 import type { StoredTokens } from './tokens.js';
 
 /** Options of {@link Wso2IsStrategy.refresh} and {@link Wso2IsStrategy.refreshTokens}. */

@@ -19,32 +19,17 @@ import { addPendingLogin, takePendingLogin, type PendingLogin } from './pending-
 import { buildProfile, sameSubject, type Wso2IsProfile } from './profile.js';
 import { isSafeReturnTo } from './return-to.js';
 import { carryAcrossRegeneration, registerSessionKey, requireSession, stateOf, unregisterCarriedHook, type CarriedHook } from './session.js';
-import { classifyTokenError, cleanText } from './token-errors.js';
+import { authorizationFailure, classifyTokenError, cleanText } from './oauth-errors.js';
 import { storedTokens, tokensFrom, type StoredTokens, type Wso2IsTokens } from './tokens.js';
 import { createTransport, type Transport } from './transport.js';
+import { runVerify, type VerifyFunction, type VerifyFunctionWithRequest } from './verify.js';
+
+export type { VerifyCallback, VerifyFunction, VerifyFunctionWithRequest } from './verify.js';
 import { logoutCallbackHandler, logoutHandler, type LifecycleContext, type LogoutCallbackOptions, type LogoutOptions } from './logout.js';
 import { BackchannelLogout } from './backchannel-logout.js';
 import { frontchannelLogoutHandler } from './frontchannel-logout.js';
 import { TokenRefresher, revokeTokens, type RefreshOptions } from './refresh.js';
 import { MemorySessionIndex, type SessionIndex, type SessionStoreLike } from './session-index.js';
-
-/** What the verify callback hands back: an error, the user (or `false` to refuse), and optional info. */
-export type VerifyCallback = (err?: unknown, user?: Express.User | false | null, info?: Record<string, unknown>) => void;
-
-/** Verify callback: find or create the application's user from the IS profile. May also return a Promise of the user. */
-export type VerifyFunction = (
-  tokens: Wso2IsTokens,
-  profile: Wso2IsProfile,
-  done: VerifyCallback,
-) => void | Promise<Express.User | false | null | undefined | void>;
-
-/** Verify callback with the request first (`passReqToCallback: true`). */
-export type VerifyFunctionWithRequest = (
-  req: Request,
-  tokens: Wso2IsTokens,
-  profile: Wso2IsProfile,
-  done: VerifyCallback,
-) => void | Promise<Express.User | false | null | undefined | void>;
 
 /** Options of one `passport.authenticate('wso2is', options)` call that this strategy reads. */
 export interface Wso2IsAuthenticateOptions extends Wso2IsAuthorizationOptions {
@@ -329,7 +314,7 @@ export class Wso2IsStrategy extends PassportStrategy {
     const namespace = stateOf(requireSession(req), this.config.sessionKey);
     if (params.error !== undefined) {
       if (params.state !== undefined) takePendingLogin(namespace, params.state, this.config.pendingLoginTTL);
-      return this.refuse(this.authorizationFailure(params.error, params.error_description));
+      return this.refuse(authorizationFailure(params.error, params.error_description));
     }
     if (params.state === undefined) {
       return this.refuse({ code: 'STATE_MISSING', message: 'The sign-in response carries no state, so it cannot be matched to a login started here; it was refused. Sign in again.' });
@@ -398,63 +383,23 @@ export class Wso2IsStrategy extends PassportStrategy {
     return userinfo as Record<string, unknown>;
   }
 
-  private authorizationFailure(error: string, description: string | undefined): Wso2IsFailure {
-    const err = cleanText(error) ?? 'error';
-    const desc = cleanText(description);
-    const hints: Record<string, string> = {
-      access_denied: 'The user declined to share their details with this application.',
-      login_required: 'IS answers this when the user cancels the login or a federated login fails, and to prompt=none without an IS session.',
-      consent_required: 'The user must approve this application in IS first.',
-      interaction_required: 'IS needs the user to interact (prompt=none cannot be satisfied).',
-    };
-    return {
-      code: 'AUTHORIZATION_ERROR',
-      message: `WSO2 IS did not sign the user in: ${err}${desc ? ` (${desc})` : ''}. ${hints[err] ?? ''}`.trim(),
-      error: err,
-      ...(desc !== undefined ? { error_description: desc } : {}),
-    };
-  }
-
   private refuse(failure: Wso2IsFailure): void {
     this.log('login refused: %s', failure.code);
     this.fail(failure, 401);
   }
 
-  private callVerify(req: Request, tokens: Wso2IsTokens, profile: Wso2IsProfile, returnTo: string | undefined, namespace: ReturnType<typeof stateOf>): Promise<void> {
-    return new Promise<void>((resolve) => {
-      let settled = false;
-      const done: VerifyCallback = (err, user, info) => {
-        if (settled) return;
-        settled = true;
-        resolve();
-        if (err) return this.error(err instanceof Error ? err : new Error(String(err)));
-        if (!user) {
-          const message = typeof info?.['message'] === 'string' ? info['message'] : 'The application did not accept this user.';
-          return this.refuse({ ...info, code: 'USER_REJECTED', message });
-        }
-        namespace.tokens = storedTokens(tokens);
-        const index = () => this.indexSession(req, tokens.claims);
-        carryAcrossRegeneration(req, this.config.sessionKey, namespace, returnTo, index);
-        if (typeof (req as Request & { session?: { regenerate?: unknown } }).session?.regenerate !== 'function') index();
-        this.success(user, { ...info, ...(returnTo !== undefined ? { returnTo } : {}) });
-      };
-      let returned: unknown;
-      try {
-        returned = this.config.passReqToCallback
-          ? (this.verify as VerifyFunctionWithRequest)(req, tokens, profile, done)
-          : (this.verify as VerifyFunction)(tokens, profile, done);
-      } catch (err) {
-        done(err);
-        return;
-      }
-      if (returned && typeof (returned as PromiseLike<unknown>).then === 'function') {
-        (returned as Promise<Express.User | false | null | undefined>).then(
-          (user) => {
-            if (user !== undefined) done(null, user);
-          },
-          (err: unknown) => done(err ?? new Error('verify rejected')),
-        );
-      }
-    });
+  private async callVerify(req: Request, tokens: Wso2IsTokens, profile: Wso2IsProfile, returnTo: string | undefined, namespace: ReturnType<typeof stateOf>): Promise<void> {
+    const outcome = await runVerify(this.verify, this.config.passReqToCallback, req, tokens, profile);
+    if (outcome.kind === 'error') return this.error(outcome.error);
+    const info = outcome.info;
+    if (outcome.kind === 'rejected') {
+      const message = typeof info?.['message'] === 'string' ? info['message'] : 'The application did not accept this user.';
+      return this.refuse({ ...info, code: 'USER_REJECTED', message });
+    }
+    namespace.tokens = storedTokens(tokens);
+    const index = () => this.indexSession(req, tokens.claims);
+    carryAcrossRegeneration(req, this.config.sessionKey, namespace, returnTo, index);
+    if (typeof (req as Request & { session?: { regenerate?: unknown } }).session?.regenerate !== 'function') index();
+    this.success(outcome.user, { ...info, ...(returnTo !== undefined ? { returnTo } : {}) });
   }
 }

@@ -85,3 +85,21 @@ function failedClaim(err: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** The failure for an `error=` IS sent back to the callback, with a hint for the errors users meet. */
+export function authorizationFailure(error: string, description: string | undefined): Wso2IsFailure {
+  const err = cleanText(error) ?? 'error';
+  const desc = cleanText(description);
+  const hints: Record<string, string> = {
+    access_denied: 'The user declined to share their details with this application.',
+    login_required: 'IS answers this when the user cancels the login or a federated login fails, and to prompt=none without an IS session.',
+    consent_required: 'The user must approve this application in IS first.',
+    interaction_required: 'IS needs the user to interact (prompt=none cannot be satisfied).',
+  };
+  return {
+    code: 'AUTHORIZATION_ERROR',
+    message: `WSO2 IS did not sign the user in: ${err}${desc ? ` (${desc})` : ''}. ${hints[err] ?? ''}`.trim(),
+    error: err,
+    ...(desc !== undefined ? { error_description: desc } : {}),
+  };
+}
