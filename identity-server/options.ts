@@ -71,7 +71,10 @@ export interface ApplicationOptions {
   backchannelLogoutUri?: string;
   /** Front-channel logout URL: loaded in an iframe with `?sid=&iss=` on logout. */
   frontchannelLogoutUri?: string;
-  /** Extra audiences added to ID tokens (`aud` becomes an array). */
+  /**
+   * Extra audiences of the application's ID tokens: as in IS, `aud` then becomes an array, the client id first
+   * and these after it (`azp` stays the client id). Default none: `aud` is the client id as a string.
+   */
   audiences?: string[];
 }
 

@@ -261,13 +261,29 @@ export class Tenant {
     // IS puts at_hash and c_hash, nbf and jti in ID tokens issued by the token endpoint too.
     const IdTokenProto = provider.IdToken.prototype as unknown as {
       ctx?: KoaContextWithOIDC;
+      client?: { clientId: string };
       extra: Record<string, unknown>;
       set(key: string, value: unknown): void;
+      payload(): Promise<Record<string, unknown>>;
       issue(options: { use: string }): Promise<string>;
     };
     const issue = IdTokenProto.issue;
     IdTokenProto.issue = function issueLikeIs(options) {
       if (options?.use === 'idtoken') {
+        // The application's extra audiences: `aud` becomes [client id, ...audiences]. oidc-provider sets `aud`
+        // to the client id while signing (Object.assign over the payload), so the payload's `aud` is a
+        // property that keeps the array and ignores that assignment.
+        const clientId = this.client?.clientId;
+        const extra = clientId ? tenant.applications.get(clientId)?.audiences ?? [] : [];
+        if (clientId && extra.length > 0) {
+          const aud = [clientId, ...extra.filter((a) => a !== clientId)];
+          const payload = IdTokenProto.payload;
+          this.payload = async function payloadWithAudiences() {
+            const claims = await payload.call(this);
+            Object.defineProperty(claims, 'aud', { enumerable: true, get: () => aud, set: () => undefined });
+            return claims;
+          };
+        }
         const oidc = this.ctx?.oidc;
         if (oidc?.route === 'token') {
           const accessToken = oidc.entities.AccessToken as { jti?: string } | undefined;

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Wso2IsStrategy, type Wso2IsOptions, type Wso2IsProfile } from '../lib/index.js';
+import { Wso2IsStrategy, type Wso2IsOptions, type Wso2IsProfile, type Wso2IsTokens } from '../lib/index.js';
 import type { IdentityServer } from '../identity-server/index.js';
-import { CALLBACK, newBrowser, startFixture } from './identity-server/fixture.js';
+import { AUDIENCES, CALLBACK, newBrowser, startFixture } from './identity-server/fixture.js';
 import { AppClient, startApp, type TestApp } from './support/app.js';
 import type { BrowserPage, TestBrowser } from './support/browser.js';
 import { selfSignedCertificate } from './support/certificate.js';
@@ -18,6 +18,8 @@ import { selfSignedCertificate } from './support/certificate.js';
 describe('integration: Wso2IsStrategy against the local identity server', () => {
   let is: IdentityServer;
   const profiles: Wso2IsProfile[] = [];
+  /** The verified ID token claims the verify callback received. */
+  const verifiedClaims: Wso2IsTokens['claims'][] = [];
 
   before(async () => {
     is = await startFixture();
@@ -30,8 +32,9 @@ describe('integration: Wso2IsStrategy against the local identity server', () => 
   async function withApp(options: Partial<Wso2IsOptions>, run: (ctx: { app: TestApp; client: AppClient; browser: TestBrowser; strategy: Wso2IsStrategy }) => Promise<void>) {
     const strategy = new Wso2IsStrategy(
       { serverOrigin: is.origin, callbackURL: CALLBACK, certificatePath: is.caPath, clientId: 'super-app', clientSecret: 'super-secret', ...options } as Wso2IsOptions,
-      (_tokens, profile, done) => {
+      (tokens, profile, done) => {
         profiles.push(profile);
+        verifiedClaims.push(tokens.claims);
         done(null, { id: profile.id, username: profile.username ?? null });
       },
     );
@@ -95,6 +98,17 @@ describe('integration: Wso2IsStrategy against the local identity server', () => 
       assert.deepEqual(profile.roles, ['Internal/everyone', 'editor']);
       assert.equal(profile.emails?.[0]?.value, 'alice@acme.com');
       assert.equal(profile.name?.givenName, 'Alice');
+    });
+  });
+
+  it('logs in with an application whose ID tokens have extra audiences (aud an array, azp the client id)', async () => {
+    await withApp({ clientId: 'audience-app', clientSecret: 'audience-secret' }, async ({ client, browser }) => {
+      const result = await fullLogin(client, browser, 'admin', 'admin');
+      assert.equal(result.outcome, 'success', JSON.stringify(result));
+      assert.equal(result.user?.id, is.user('admin')!.sub);
+      const claims = verifiedClaims.at(-1)!;
+      assert.deepEqual(claims.aud, ['audience-app', ...AUDIENCES]);
+      assert.equal(claims.azp, 'audience-app');
     });
   });
 

@@ -18,6 +18,8 @@ mkdirSync(TEST_DATA_DIR, { recursive: true });
 export const APP = 'https://app.test.localhost:5000';
 export const CALLBACK = `${APP}/login`;
 export const LOGOUT_CALLBACK = `${APP}/logout`;
+/** Extra audiences of `audience-app`: its ID tokens' `aud` is `['audience-app', ...AUDIENCES]`. */
+export const AUDIENCES = ['https://api.example.com', 'billing-service'];
 
 export const fixtureOptions = (extra: Partial<IdentityServerOptions> = {}): IdentityServerOptions => ({
   port: 0,
@@ -33,6 +35,7 @@ export const fixtureOptions = (extra: Partial<IdentityServerOptions> = {}): Iden
     { clientId: 'legacy-app', clientSecret: 'legacy-secret', tenant: 'legacy.com', redirectUris: [CALLBACK, LOGOUT_CALLBACK] },
     { clientId: 'pkce-app', clientSecret: 'pkce-secret', redirectUris: [CALLBACK], pkceMandatory: true },
     { clientId: 'renew-app', clientSecret: 'renew-secret', redirectUris: [CALLBACK], renewRefreshToken: true, skipConsent: true },
+    { clientId: 'audience-app', clientSecret: 'audience-secret', redirectUris: [CALLBACK], audiences: AUDIENCES },
   ],
   ...extra,
 });

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import * as client from 'openid-client';
 import type { Agent } from 'undici';
 import type { IdentityServer } from '../../identity-server/index.js';
-import { CALLBACK, authorize, dispatcherFor, discover, login, newBrowser, startFixture } from './fixture.js';
+import { AUDIENCES, CALLBACK, authorize, dispatcherFor, discover, login, newBrowser, startFixture } from './fixture.js';
 
 describe('identity server: login and consent', () => {
   let is: IdentityServer;
@@ -127,6 +127,20 @@ describe('identity server: login and consent', () => {
     const params = new URL(browser.location).searchParams;
     assert.equal(params.get('error'), 'access_denied');
     assert.equal(params.get('state'), state);
+    await browser.close();
+  });
+
+  it('an application with extra audiences gets ID tokens with aud [client id, ...audiences] and azp the client id, refreshed ones too', async () => {
+    const config = await discover(is, dispatcher, 'audience-app', 'audience-secret');
+    const browser = newBrowser(is);
+    const tokens = await login(config, browser, 'admin', 'admin');
+    const claims = tokens.claims()!;
+    assert.deepEqual(claims.aud, ['audience-app', ...AUDIENCES]);
+    assert.equal(claims.azp, 'audience-app');
+    assert.ok(tokens.refresh_token);
+    const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
+    assert.deepEqual(refreshed.claims()?.aud, ['audience-app', ...AUDIENCES]);
+    assert.equal(refreshed.claims()?.azp, 'audience-app');
     await browser.close();
   });
 
