@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeJwt } from 'jose';
+import { parseCookies } from './cookies.js';
 import { denyLogout } from './logout.js';
 import { handleConsent, handleLogin } from './interactions.js';
 import { errorPage } from './pages.js';
@@ -22,17 +23,6 @@ const BODY_LIMIT = 64 * 1024;
 
 /** Request with the body already read (oidc-provider uses `req.body` when the stream is consumed). */
 type BufferedRequest = IncomingMessage & { body?: Buffer };
-
-function parseCookies(header: string | undefined): Map<string, string> {
-  const cookies = new Map<string, string>();
-  for (const part of (header ?? '').split(';')) {
-    const index = part.indexOf('=');
-    if (index < 0) continue;
-    const name = part.slice(0, index).trim();
-    if (!cookies.has(name)) cookies.set(name, decodeURIComponent(part.slice(index + 1).trim()));
-  }
-  return cookies;
-}
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -19,6 +19,7 @@ import { SUPER_TENANT, type ApplicationOptions } from './options.js';
 import { loginPageUrl, consentPageUrl, errorPageUrl } from './paths.js';
 import { frontchannelLogout, logoutPage, logoutSuccessPage } from './logout.js';
 import { recordGrantErrors, remapErrors } from './errors.js';
+import { bindToBrowser } from './interactions.js';
 
 /** Everything a tenant needs from the server around it. */
 export interface TenantContext {
@@ -76,6 +77,11 @@ export class Tenant {
   /** Path prefix of the authorize, token and logout endpoints (un-prefixed for legacy tenants). */
   get frontBase(): string {
     return this.legacy ? '' : this.base;
+  }
+
+  /** The secret the tenant's cookies are signed with (also keys the login pages' browser bindings). */
+  get cookieSecret(): string {
+    return this.context.cookieSecret;
   }
 
   /** Prefix used for this tenant's cookie names. */
@@ -217,10 +223,13 @@ export class Tenant {
         };
       },
       interactions: {
-        url: (_ctx, interaction) =>
-          interaction.prompt.name === 'login'
+        url: (ctx, interaction) => {
+          // The page's sessionDataKey names the login; this browser gets the cookie that lets it use it.
+          bindToBrowser(tenant, ctx, interaction);
+          return interaction.prompt.name === 'login'
             ? loginPageUrl(interaction.uid, tenant.domain, interaction.params.client_id as string)
-            : consentPageUrl(interaction.uid, tenant.domain, interaction.params.client_id as string),
+            : consentPageUrl(interaction.uid, tenant.domain, interaction.params.client_id as string);
+        },
       },
       features: {
         devInteractions: { enabled: false },

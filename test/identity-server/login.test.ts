@@ -130,6 +130,75 @@ describe('identity server: login and consent', () => {
     await browser.close();
   });
 
+  /** The `sessionDataKey` of an IS page's URL. */
+  const keyOf = (url: string) => new URL(url).searchParams.get('sessionDataKey');
+  /** Exchanges the code the browser stopped at, with the verifier and nonce of that request. */
+  const redeem = (browser: ReturnType<typeof newBrowser>, request: { verifier: string; state: string; nonce: string }) =>
+    client.authorizationCodeGrant(superConfig, new URL(browser.location), {
+      pkceCodeVerifier: request.verifier,
+      expectedState: request.state,
+      expectedNonce: request.nonce,
+      idTokenExpected: true,
+    });
+
+  it('two logins pending in one browser (two tabs on the login page) both complete, the older one signed in first', async () => {
+    const browser = newBrowser(is);
+    const older = await authorize(superConfig, browser);
+    const newer = await authorize(superConfig, browser);
+    assert.match(older.page.url, /\/authenticationendpoint\/login\.do\?sessionDataKey=/);
+    assert.match(newer.page.url, /\/authenticationendpoint\/login\.do\?sessionDataKey=/);
+    assert.notEqual(keyOf(older.page.url), keyOf(newer.page.url), 'each login page has its own sessionDataKey');
+
+    // The older tab first: sign in, consent, back at the application with its own state.
+    const consent = await browser.login(older.page, 'admin', 'admin');
+    assert.match(consent.url, /oauth2_consent\.do/, `${consent.status} ${consent.body.slice(0, 300)}`);
+    const first = await browser.consent(consent, 'approve');
+    assert.ok(first.stopped && browser.location.startsWith(CALLBACK), browser.location);
+    assert.equal(new URL(browser.location).searchParams.get('state'), older.state);
+    const firstTokens = await redeem(browser, older);
+
+    // Then the newer tab, still on its login page: signing in there completes it too (consent was given).
+    const second = await browser.login(newer.page, 'admin', 'admin');
+    assert.ok(second.stopped && browser.location.startsWith(CALLBACK), `${second.url} ${second.status} ${second.body.slice(0, 300)}`);
+    assert.equal(new URL(browser.location).searchParams.get('state'), newer.state);
+    const secondTokens = await redeem(browser, newer);
+
+    assert.equal(secondTokens.claims()?.sub, firstTokens.claims()?.sub);
+    assert.equal(secondTokens.claims()?.sid, firstTokens.claims()?.sid, 'one IS session in the browser');
+    await browser.close();
+  });
+
+  it('a sessionDataKey used in another browser does not complete the login, which stays pending for its own browser', async () => {
+    const owner = newBrowser(is);
+    const other = newBrowser(is);
+    const request = await authorize(superConfig, owner);
+    // The other browser has a pending login of its own: having one is not enough to use someone else's key.
+    const own = await authorize(superConfig, other);
+    assert.match(own.page.body, /id="loginForm"/);
+
+    const seen = await other.get(request.page.url);
+    assert.equal(seen.status, 400);
+    assert.match(seen.body, /The login session has expired or is invalid/);
+    assert.doesNotMatch(seen.body, /id="loginForm"/, 'no login form for another browser\'s key');
+
+    // Submitting the owner's page (its sessionDataKey) from the other browser: neither sign-in nor cancel works.
+    const signIn = await other.login(request.page, 'admin', 'admin');
+    assert.equal(signIn.stopped, false, `reached ${other.location}`);
+    assert.equal(signIn.status, 400);
+    assert.match(signIn.body, /The login session has expired or is invalid/);
+    const cancel = await other.cancelLogin(request.page);
+    assert.equal(cancel.stopped, false, `reached ${other.location}`);
+    assert.match(cancel.body, /The login session has expired or is invalid/);
+
+    // The owner's login was not touched: it completes with its state.
+    const end = await owner.consent(await owner.login(request.page, 'admin', 'admin'), 'approve');
+    assert.ok(end.stopped, `${end.url} ${end.status}`);
+    assert.equal(new URL(owner.location).searchParams.get('state'), request.state);
+    assert.ok((await redeem(owner, request)).id_token);
+    await owner.close();
+    await other.close();
+  });
+
   it('an application with extra audiences gets ID tokens with aud [client id, ...audiences] and azp the client id, refreshed ones too', async () => {
     const config = await discover(is, dispatcher, 'audience-app', 'audience-secret');
     const browser = newBrowser(is);
