@@ -76,7 +76,9 @@ function invalid(message: string): Wso2IsError {
 
 function suggestion(key: string): string {
   const folded = key.toLowerCase().replace(/[_-]/g, '');
-  const match = [...KNOWN].find((k) => k.toLowerCase().replace(/[_-]/g, '') === folded);
+  // The spelling the user seems to use: snake_case for a key with `_`, camelCase otherwise.
+  const candidates = [...KNOWN].filter((k) => k.toLowerCase().replace(/[_-]/g, '') === folded);
+  const match = candidates.find((k) => k.includes('_') === key.includes('_')) ?? candidates[0];
   return match ? `; did you mean \`${match}\`?` : '';
 }
 

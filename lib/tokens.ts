@@ -7,7 +7,7 @@ import type { IDToken, TokenEndpointResponse, TokenEndpointResponseHelpers } fro
 export interface Wso2IsTokens {
   /** Access token (an opaque UUID or a JWT, as the IS application is set up). */
   accessToken: string;
-  /** `Bearer`. */
+  /** The token type as openid-client normalises it: `bearer` (IS sends `Bearer`). */
   tokenType: string;
   /** The ID token (a JWT) as IS issued it; used as `id_token_hint` at logout. */
   idToken: string;

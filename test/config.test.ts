@@ -67,6 +67,12 @@ describe('configuration', () => {
       assertRefused({ ...rest, callbackUrl: callbackURL }, 'unknown option `callbackUrl`', 'did you mean `callbackURL`');
     });
 
+    it('the suggestion keeps the spelling style the user writes in (clientID -> clientId, Client_ID -> client_id)', () => {
+      const { clientId, ...rest } = BASE;
+      assertRefused({ ...rest, clientID: clientId }, 'did you mean `clientId`');
+      assertRefused({ ...rest, Client_ID: clientId }, 'did you mean `client_id`');
+    });
+
     it('an unknown option with no near spelling is refused without a made-up suggestion', () => {
       const err = assertRefused({ ...BASE, frobnicate: true }, '`frobnicate`');
       assert.ok(!err.message.includes('did you mean'), err.message);
