@@ -61,7 +61,7 @@ export async function classifyTokenError(err: unknown): Promise<{ failure: Wso2I
  * The OAuth error of a rejected token request. A 401 with a `WWW-Authenticate` header (IS's answer to bad client
  * credentials) carries it in the challenge's parameters or, as IS does, in the JSON body left unread.
  */
-async function oauthError(err: ResponseBodyError | WWWAuthenticateChallengeError): Promise<{ error: string; error_description?: string; status: number }> {
+export async function oauthError(err: ResponseBodyError | WWWAuthenticateChallengeError): Promise<{ error: string; error_description?: string; status: number }> {
   if (err instanceof ResponseBodyError) {
     return { error: err.error, status: err.status, ...(err.error_description !== undefined ? { error_description: err.error_description } : {}) };
   }

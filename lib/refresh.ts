@@ -9,7 +9,7 @@ import { Wso2IsError, findWso2IsError } from './errors.js';
 import type { LifecycleContext } from './logout.js';
 import { sameSubject } from './profile.js';
 import { requireSession, type StrategySessionState } from './session.js';
-import { cleanText } from './oauth-errors.js';
+import { cleanText, oauthError } from './oauth-errors.js';
 import type { StoredTokens } from './tokens.js';
 
 /** Options of {@link Wso2IsStrategy.refresh} and {@link Wso2IsStrategy.refreshTokens}. */
@@ -48,16 +48,17 @@ function subjectOf(idToken: string): { sub?: string; iss?: string } {
   }
 }
 
-function refreshError(err: unknown): Wso2IsError {
+async function refreshError(err: unknown): Promise<Wso2IsError> {
   const known = findWso2IsError(err);
   if (known) return known;
-  if (err instanceof oidc.ResponseBodyError) {
-    const description = cleanText(err.error_description);
-    const extra = { cause: err, error: err.error, ...(description ? { error_description: description } : {}) };
-    if (err.error === 'invalid_grant') {
+  if (err instanceof oidc.ResponseBodyError || err instanceof oidc.WWWAuthenticateChallengeError) {
+    const answer = await oauthError(err);
+    const description = cleanText(answer.error_description);
+    const extra = { cause: err, error: answer.error, ...(description ? { error_description: description } : {}) };
+    if (answer.error === 'invalid_grant') {
       return new Wso2IsError('REFRESH_FAILED', `WSO2 IS refused the refresh token${description ? ` (${description})` : ''}: it expired, was revoked, or the IS session ended. Sign the user in again.`, { ...extra, status: 401 });
     }
-    return new Wso2IsError('REFRESH_FAILED', `WSO2 IS token endpoint answered the refresh with ${err.status} ${err.error}${description ? ` "${description}"` : ''}`, { ...extra, status: 502 });
+    return new Wso2IsError('REFRESH_FAILED', `WSO2 IS token endpoint answered the refresh with ${answer.status} ${answer.error}${description ? ` "${description}"` : ''}`, { ...extra, status: 502 });
   }
   return new Wso2IsError('REFRESH_FAILED', `the refresh response from WSO2 IS was refused: ${err instanceof Error ? err.message : String(err)}`, { cause: err, status: 502 });
 }
@@ -116,7 +117,7 @@ export class TokenRefresher {
     try {
       response = await oidc.refreshTokenGrant(config, tokens.refreshToken as string);
     } catch (err) {
-      throw refreshError(err);
+      throw await refreshError(err);
     }
     const claims = response.claims();
     if (claims && response.id_token) {

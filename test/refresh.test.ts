@@ -66,6 +66,26 @@ describe('refresh and revoke (against the local identity server)', () => {
     assert.notEqual(next.refreshToken, fresh.refreshToken, 'the renewed refresh token works for the next refresh');
   });
 
+  it('client credentials IS rejects at refresh (its 401 with WWW-Authenticate) are REFRESH_FAILED naming invalid_client', async () => {
+    const { me: signedIn } = await signIn(world.browser(), plain);
+    const wrong = new Wso2IsStrategy(
+      { serverOrigin: world.is.origin, certificatePath: world.is.caPath, clientId: plain.clientId, clientSecret: 'not-the-secret', callbackURL: 'http://127.0.0.1/login' },
+      (_t, profile, done) => done(null, { id: profile.id }),
+    );
+    try {
+      const req = { session: { 'wso2is:wso2is': { tokens: signedIn.tokens } }, sessionID: 'wrong-secret' } as unknown as Request;
+      await assert.rejects(wrong.refresh(req, { force: true }), (err: Wso2IsError) => {
+        assert.equal(err.code, 'REFRESH_FAILED');
+        assert.equal(err.status, 502);
+        assert.equal(err.error, 'invalid_client');
+        assert.doesNotMatch(err.message, /not-the-secret/);
+        return true;
+      });
+    } finally {
+      await wrong.close();
+    }
+  });
+
   it('concurrent requests of one session share one refresh (with rotation, a second refresh would fail)', async function (this: Mocha.Context) {
     this.timeout(30_000);
     const browser = world.browser();
