@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import { Wso2IsError } from './errors.js';
+import type { Stamped } from './one-time-states.js';
 import type { PendingLogin } from './pending-logins.js';
 import type { StoredTokens } from './tokens.js';
 
@@ -10,7 +11,7 @@ export interface StrategySessionState {
   /** Tokens of the current login (set after a successful callback). */
   tokens?: StoredTokens;
   /** Sign-outs sent to IS and not yet returned: their `state` and when they started (seconds since the epoch). */
-  logouts?: Record<string, number>;
+  logouts?: Record<string, Stamped>;
 }
 
 type SessionLike = Record<string, unknown> & { regenerate?: (cb: (err?: unknown) => void) => unknown };

@@ -324,13 +324,13 @@ export class Wso2IsStrategy extends PassportStrategy {
       return this.refuse({ code: 'LOGIN_EXPIRED', message: `This login was started more than ${Math.round(this.config.pendingLoginTTL / 60)} minutes ago and has expired. Sign in again.` });
     }
     if (found.status === 'missing') {
-      const pending = found.pendingCount === 0 ? 'no login is pending in this session' : `${found.pendingCount} other login(s) are pending in this session`;
+      const pending = found.remaining === 0 ? 'no login is pending in this session' : `${found.remaining} other login(s) are pending in this session`;
       return this.refuse({
         code: 'LOGIN_NOT_FOUND',
         message: `Unable to match this sign-in response to a login started in this browser session (${pending}). Usual causes: ${LOGIN_NOT_FOUND_CAUSES.join('; ')}.`,
       });
     }
-    const login = found.login;
+    const login = found.entry;
     const config = await this.issuer.get();
     const { issuer } = this.issuer.describe(config);
     if (params.iss !== undefined && params.iss !== issuer) {
